@@ -12,6 +12,8 @@
 
 pub mod error;
 pub mod rng;
+pub mod schedule;
 
 pub use error::{Error, Result};
 pub use rng::Rng;
+pub use schedule::{AnnealStrategy, OneCycleLR, OneCycleOptions};
