@@ -10,10 +10,21 @@
 
 #![deny(unsafe_op_in_unsafe_fn)]
 
+pub mod activation;
 pub mod error;
+pub mod gemm;
+pub mod loss;
+pub mod mlp;
 pub mod rng;
 pub mod schedule;
+pub mod sgd;
+pub mod train;
 
+pub use activation::Activation;
 pub use error::{Error, Result};
+pub use loss::{Loss, Targets};
+pub use mlp::{Dense, Mlp, Workspace};
 pub use rng::Rng;
 pub use schedule::{AnnealStrategy, OneCycleLR, OneCycleOptions};
+pub use sgd::{Sgd, SgdOptions};
+pub use train::{fit, EpochRecord, FitOptions, History, StepRecords, Validation};

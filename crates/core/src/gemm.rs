@@ -1,0 +1,559 @@
+//! The matrix products of a dense layer, on matrixmultiply's `sgemm` and
+//! split over rayon threads.
+//!
+//! Each product is `C (m × n) = A (m × k) · B (k × n) + beta C` in f32, where
+//! the operands are strided views: element `(i, j)` of a view sits at
+//! `i * rs + j * cs`. A layer with weight `W [outputs][inputs]` and a batch
+//! `X [rows][inputs]` needs three of them:
+//!
+//! - forward: `Y = X · Wᵀ + b`, so `m = rows`, `k = inputs`, `n = outputs`;
+//! - input gradient: `dX = dY · W`, so `m = rows`, `k = outputs`,
+//!   `n = inputs`;
+//! - weight gradient: `dW = dYᵀ · X`, so `m = outputs`, `k = rows`,
+//!   `n = inputs`;
+//!
+//! and the bias gradient `db` is the column sums of `dY`.
+//!
+//! Layers with at most `NARROW_OUTPUTS` outputs skip `sgemm`, whose packing
+//! costs more than the arithmetic at such widths: the forward pass takes one
+//! dot product per output, and the backward products add scaled rows
+//! (`axpy`). Which path a layer takes depends on its shape alone.
+//!
+//! # Threads and determinism
+//!
+//! A product with at least `2 * PARALLEL_MIN_WORK` multiply-adds is cut into
+//! one block of C per thread of the current rayon pool, along the rows of C
+//! when `m >= n` and along its columns otherwise. A row split packs all of
+//! B once per block and a column split packs all of A once per block, so the
+//! split duplicates the smaller of the two packing passes.
+//!
+//! The split never changes a result bit. matrixmultiply computes each
+//! element of C on its own: it sums `a[i][p] * b[p][j]` in order of `p`
+//! within blocks of `p` whose bounds depend on `k` alone, and adds each
+//! block's sum to C with one rounding, the same for a full micro-tile as for
+//! a partial one at the edge. The tests in this file check that invariance
+//! for every block count and both split directions, so a change of
+//! matrixmultiply version that broke it would fail them.
+
+use rayon::prelude::*;
+
+/// Multiply-adds below which a block of a product is not worth a thread of
+/// its own: about 5 µs of work at 50 GFLOP/s.
+pub const PARALLEL_MIN_WORK: usize = 1 << 18;
+
+/// Block edges fall on multiples of 16, the micro-tile edge of the AVX-512
+/// kernel, so that only the last block has partial tiles.
+const BLOCK_ALIGN: usize = 16;
+
+/// Layers with at most this many outputs use the narrow kernels instead of
+/// `sgemm`.
+pub const NARROW_OUTPUTS: usize = 16;
+
+/// Lanes of the dot-product accumulator: one AVX-512 vector, or four SSE2
+/// vectors on the baseline target.
+const DOT_LANES: usize = 16;
+
+/// The shape of a dense layer applied to a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LinearShape {
+    /// Samples in the batch.
+    pub rows: usize,
+    /// Input features, the layer's `fan_in`.
+    pub inputs: usize,
+    /// Output features, the layer's `fan_out`.
+    pub outputs: usize,
+}
+
+/// Computes `y = x · weightᵀ + bias`, PyTorch's `nn.Linear` forward.
+///
+/// `x` is `[rows][inputs]`, `weight` is `[outputs][inputs]`, `bias` is
+/// `[outputs]` and `y` is `[rows][outputs]`, all row-major.
+///
+/// # Panics
+///
+/// Panics if a slice length does not match `shape`.
+pub fn linear_forward(shape: LinearShape, x: &[f32], weight: &[f32], bias: &[f32], y: &mut [f32]) {
+    let LinearShape { rows, inputs, outputs } = shape;
+    assert_eq!(bias.len(), outputs, "bias length");
+    assert_eq!(y.len(), rows * outputs, "output length");
+    assert_eq!(x.len(), rows * inputs, "input length");
+    assert_eq!(weight.len(), outputs * inputs, "weight length");
+    if outputs > 0 {
+        for row in y.chunks_exact_mut(outputs) {
+            row.copy_from_slice(bias);
+        }
+    }
+    if outputs <= NARROW_OUTPUTS {
+        return forward_narrow(shape, x, weight, y);
+    }
+    let a = MatRef::row_major(x, rows, inputs);
+    let b = MatRef::row_major(weight, outputs, inputs).transposed();
+    gemm(a, b, 1.0, y);
+}
+
+/// Computes `dx = dy · weight`, the gradient of a layer's input.
+///
+/// `dy` is `[rows][outputs]`, `weight` is `[outputs][inputs]` and `dx` is
+/// `[rows][inputs]`.
+///
+/// # Panics
+///
+/// Panics if a slice length does not match `shape`.
+pub fn linear_backward_input(shape: LinearShape, dy: &[f32], weight: &[f32], dx: &mut [f32]) {
+    let LinearShape { rows, inputs, outputs } = shape;
+    if outputs <= NARROW_OUTPUTS {
+        assert_eq!(dy.len(), rows * outputs, "output gradient length");
+        assert_eq!(weight.len(), outputs * inputs, "weight length");
+        assert_eq!(dx.len(), rows * inputs, "input gradient length");
+        return backward_input_narrow(shape, dy, weight, dx);
+    }
+    let a = MatRef::row_major(dy, rows, outputs);
+    let b = MatRef::row_major(weight, outputs, inputs);
+    gemm(a, b, 0.0, dx);
+}
+
+/// Computes `dw = dyᵀ · x`, the gradient of a layer's weight, overwriting
+/// `dw`.
+///
+/// `dy` is `[rows][outputs]`, `x` is `[rows][inputs]` and `dw` is
+/// `[outputs][inputs]`.
+///
+/// # Panics
+///
+/// Panics if a slice length does not match `shape`.
+pub fn linear_backward_weight(shape: LinearShape, dy: &[f32], x: &[f32], dw: &mut [f32]) {
+    let LinearShape { rows, inputs, outputs } = shape;
+    if outputs <= NARROW_OUTPUTS {
+        assert_eq!(dy.len(), rows * outputs, "output gradient length");
+        assert_eq!(x.len(), rows * inputs, "input length");
+        assert_eq!(dw.len(), outputs * inputs, "weight gradient length");
+        return backward_weight_narrow(shape, dy, x, dw);
+    }
+    let a = MatRef::row_major(dy, rows, outputs).transposed();
+    let b = MatRef::row_major(x, rows, inputs);
+    gemm(a, b, 0.0, dw);
+}
+
+/// Writes the sum of each column of the row-major `[rows][cols]` matrix
+/// `values` to `sums`, adding the rows in order.
+///
+/// # Panics
+///
+/// Panics if `values` does not hold `rows * cols` elements or `sums` does
+/// not hold `cols`.
+pub fn column_sums(values: &[f32], rows: usize, cols: usize, sums: &mut [f32]) {
+    assert_eq!(values.len(), rows * cols, "matrix length");
+    assert_eq!(sums.len(), cols, "column sums length");
+    sums.fill(0.0);
+    if cols == 0 {
+        return;
+    }
+    for row in values.chunks_exact(cols) {
+        for (sum, &value) in sums.iter_mut().zip(row) {
+            *sum += value;
+        }
+    }
+}
+
+/// Adds `x[r] · weight[o]` to `y[r][o]`, which holds the bias, one dot
+/// product per output. Rows are split over threads for large batches.
+fn forward_narrow(shape: LinearShape, x: &[f32], weight: &[f32], y: &mut [f32]) {
+    let LinearShape { rows, inputs, outputs } = shape;
+    if rows == 0 || inputs == 0 || outputs == 0 {
+        return;
+    }
+    let run = |(x, y): (&[f32], &mut [f32])| {
+        for (x_row, y_row) in x.chunks_exact(inputs).zip(y.chunks_exact_mut(outputs)) {
+            for (y, w_row) in y_row.iter_mut().zip(weight.chunks_exact(inputs)) {
+                *y += dot(x_row, w_row);
+            }
+        }
+    };
+    match narrow_blocks(rows, rows * inputs * outputs) {
+        Some(block) => {
+            let x_blocks = x.par_chunks(block * inputs);
+            x_blocks.zip(y.par_chunks_mut(block * outputs)).for_each(run);
+        }
+        None => run((x, y)),
+    }
+}
+
+/// Computes `dx[r] = sum_o dy[r][o] * weight[o]`, adding in order of `o`.
+fn backward_input_narrow(shape: LinearShape, dy: &[f32], weight: &[f32], dx: &mut [f32]) {
+    let LinearShape { rows, inputs, outputs } = shape;
+    dx.fill(0.0);
+    if rows == 0 || inputs == 0 || outputs == 0 {
+        return;
+    }
+    let run = |(dy, dx): (&[f32], &mut [f32])| {
+        for (dy_row, dx_row) in dy.chunks_exact(outputs).zip(dx.chunks_exact_mut(inputs)) {
+            for (&scale, w_row) in dy_row.iter().zip(weight.chunks_exact(inputs)) {
+                axpy(scale, w_row, dx_row);
+            }
+        }
+    };
+    match narrow_blocks(rows, rows * inputs * outputs) {
+        Some(block) => {
+            let dy_blocks = dy.par_chunks(block * outputs);
+            dy_blocks.zip(dx.par_chunks_mut(block * inputs)).for_each(run);
+        }
+        None => run((dy, dx)),
+    }
+}
+
+/// Computes `dw[o] = sum_r dy[r][o] * x[r]`, adding in order of `r`.
+/// Columns of `dw` are split over threads for large products.
+fn backward_weight_narrow(shape: LinearShape, dy: &[f32], x: &[f32], dw: &mut [f32]) {
+    let LinearShape { rows, inputs, outputs } = shape;
+    dw.fill(0.0);
+    if rows == 0 || inputs == 0 || outputs == 0 {
+        return;
+    }
+    let run = |start: usize, count: usize, dw: &mut [f32]| {
+        for (dy_row, x_row) in dy.chunks_exact(outputs).zip(x.chunks_exact(inputs)) {
+            let x_part = &x_row[start..start + count];
+            for (&scale, dw_row) in dy_row.iter().zip(dw.chunks_exact_mut(inputs)) {
+                axpy(scale, x_part, &mut dw_row[start..start + count]);
+            }
+        }
+    };
+    let Some(block) = narrow_blocks(inputs, rows * inputs * outputs) else {
+        return run(0, inputs, dw);
+    };
+    let dw = SharedMut(dw.as_mut_ptr());
+    (0..inputs.div_ceil(block)).into_par_iter().for_each(|index| {
+        let start = index * block;
+        let count = block.min(inputs - start);
+        // SAFETY: `dw` has `outputs * inputs` elements, and this task
+        // touches only columns `start .. start + count` of them, a range no
+        // other task touches. The borrow of `dw` outlives the tasks, which
+        // all finish before `for_each` returns.
+        let dw = unsafe { std::slice::from_raw_parts_mut(dw.get(), outputs * inputs) };
+        run(start, count, dw);
+    });
+}
+
+/// Returns the rows (or columns) per task for a narrow kernel over `extent`
+/// rows (or columns), or `None` when the product stays on one thread.
+fn narrow_blocks(extent: usize, work: usize) -> Option<usize> {
+    let threads = rayon::current_num_threads();
+    let blocks = threads.min(work / PARALLEL_MIN_WORK).min(extent / BLOCK_ALIGN);
+    (blocks > 1).then(|| extent.div_ceil(blocks).next_multiple_of(BLOCK_ALIGN))
+}
+
+/// Returns `sum_i a[i] * b[i]`, summed in `DOT_LANES` interleaved partial
+/// sums that are then added pairwise, so the order depends only on the
+/// length.
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut lanes = [0.0f32; DOT_LANES];
+    let (a_chunks, a_tail) = a.as_chunks::<DOT_LANES>();
+    let (b_chunks, b_tail) = b.as_chunks::<DOT_LANES>();
+    for (x, y) in a_chunks.iter().zip(b_chunks) {
+        for lane in 0..DOT_LANES {
+            lanes[lane] += x[lane] * y[lane];
+        }
+    }
+    let mut width = DOT_LANES;
+    while width > 1 {
+        width /= 2;
+        for lane in 0..width {
+            lanes[lane] += lanes[lane + width];
+        }
+    }
+    let tail: f32 = a_tail.iter().zip(b_tail).map(|(x, y)| x * y).sum();
+    lanes[0] + tail
+}
+
+/// `y += alpha * x`.
+fn axpy(alpha: f32, x: &[f32], y: &mut [f32]) {
+    for (y, &x) in y.iter_mut().zip(x) {
+        *y += alpha * x;
+    }
+}
+
+/// A read-only strided view of a matrix.
+#[derive(Debug, Clone, Copy)]
+struct MatRef<'a> {
+    data: &'a [f32],
+    rows: usize,
+    cols: usize,
+    rs: usize,
+    cs: usize,
+}
+
+impl<'a> MatRef<'a> {
+    /// Views `data` as a row-major `[rows][cols]` matrix.
+    fn row_major(data: &'a [f32], rows: usize, cols: usize) -> Self {
+        assert_eq!(data.len(), rows * cols, "matrix of {rows} × {cols} elements");
+        MatRef { data, rows, cols, rs: cols, cs: 1 }
+    }
+
+    fn transposed(self) -> Self {
+        MatRef { rows: self.cols, cols: self.rows, rs: self.cs, cs: self.rs, ..self }
+    }
+
+    /// The view of rows `start .. start + count`.
+    fn row_block(self, start: usize, count: usize) -> Self {
+        assert!(start + count <= self.rows);
+        let data = if count == 0 { &self.data[..0] } else { &self.data[start * self.rs..] };
+        MatRef { data, rows: count, ..self }
+    }
+
+    /// The view of columns `start .. start + count`.
+    fn col_block(self, start: usize, count: usize) -> Self {
+        assert!(start + count <= self.cols);
+        let data = if count == 0 { &self.data[..0] } else { &self.data[start * self.cs..] };
+        MatRef { data, cols: count, ..self }
+    }
+
+    /// Whether every element of the view lies inside `data`.
+    fn in_bounds(&self) -> bool {
+        if self.rows == 0 || self.cols == 0 {
+            return true;
+        }
+        let last = (self.rows - 1) * self.rs + (self.cols - 1) * self.cs;
+        last < self.data.len()
+    }
+}
+
+/// How a product is cut into blocks of C.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Plan {
+    /// Whether blocks are ranges of rows (else ranges of columns).
+    split_rows: bool,
+    /// Rows or columns per block; the last block may have fewer.
+    block: usize,
+}
+
+impl Plan {
+    /// Chooses one block per thread, as long as each block keeps at least
+    /// `PARALLEL_MIN_WORK` multiply-adds and `BLOCK_ALIGN` rows or columns.
+    fn new(m: usize, k: usize, n: usize, threads: usize) -> Self {
+        let split_rows = m >= n;
+        let extent = if split_rows { m } else { n };
+        let work = m.saturating_mul(k).saturating_mul(n);
+        let blocks = threads
+            .min(work / PARALLEL_MIN_WORK)
+            .min(extent / BLOCK_ALIGN)
+            .max(1);
+        Plan::with_blocks(extent, blocks, split_rows)
+    }
+
+    /// Cuts `extent` rows or columns into at most `blocks` aligned blocks.
+    fn with_blocks(extent: usize, blocks: usize, split_rows: bool) -> Self {
+        let block = extent.div_ceil(blocks.max(1)).next_multiple_of(BLOCK_ALIGN);
+        Plan { split_rows, block: block.max(1) }
+    }
+}
+
+/// Computes `c = a · b + beta c` for a row-major `c` of `a.rows × b.cols`,
+/// split over the threads of the current rayon pool.
+fn gemm(a: MatRef<'_>, b: MatRef<'_>, beta: f32, c: &mut [f32]) {
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    let plan = Plan::new(m, k, n, rayon::current_num_threads());
+    gemm_with_plan(a, b, beta, c, plan);
+}
+
+fn gemm_with_plan(a: MatRef<'_>, b: MatRef<'_>, beta: f32, c: &mut [f32], plan: Plan) {
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    assert_eq!(b.rows, k, "inner dimensions of the product differ");
+    assert!(a.in_bounds() && b.in_bounds(), "operand view out of bounds");
+    assert_eq!(c.len(), m * n, "product length");
+    if m == 0 || n == 0 {
+        return;
+    }
+
+    let extent = if plan.split_rows { m } else { n };
+    let blocks = extent.div_ceil(plan.block);
+    let c = SharedMut(c.as_mut_ptr());
+    let run_block = |index: usize| {
+        let start = index * plan.block;
+        let count = plan.block.min(extent - start);
+        let (a, b, offset) = if plan.split_rows {
+            (a.row_block(start, count), b, start * n)
+        } else {
+            (a, b.col_block(start, count), start)
+        };
+        // SAFETY: `offset` is the first element of this block of `c`, which
+        // has `m * n` elements, and the block's rows and columns lie inside
+        // `c`. Blocks cover disjoint rows or disjoint columns, so no other
+        // call writes these elements, and `c` is borrowed mutably for the
+        // whole of `gemm_with_plan`, which returns after every block.
+        unsafe { sgemm_block(a, b, beta, c.get().add(offset), n) };
+    };
+
+    if blocks == 1 {
+        run_block(0);
+    } else {
+        (0..blocks).into_par_iter().for_each(run_block);
+    }
+}
+
+/// Computes one block `c = a · b + beta c`, where `c` has row stride `rsc`.
+///
+/// # Safety
+///
+/// `a` and `b` must be in bounds, and `c` must be valid for reads and writes
+/// of the `a.rows × b.cols` elements at `c + i * rsc + j`, which no other
+/// thread may access during the call.
+unsafe fn sgemm_block(a: MatRef<'_>, b: MatRef<'_>, beta: f32, c: *mut f32, rsc: usize) {
+    debug_assert!(a.in_bounds() && b.in_bounds());
+    // SAFETY: the views are in bounds, so matrixmultiply reads only inside
+    // `a.data` and `b.data`, and the caller guarantees exclusive access to
+    // the elements of `c` it writes. Strides fit in `isize` because they
+    // index slices that exist.
+    unsafe {
+        matrixmultiply::sgemm(
+            a.rows,
+            a.cols,
+            b.cols,
+            1.0,
+            a.data.as_ptr(),
+            a.rs as isize,
+            a.cs as isize,
+            b.data.as_ptr(),
+            b.rs as isize,
+            b.cs as isize,
+            beta,
+            c,
+            rsc as isize,
+            1,
+        );
+    }
+}
+
+/// A pointer to the output of a product, shared by the threads that write
+/// its disjoint blocks.
+#[derive(Clone, Copy)]
+struct SharedMut(*mut f32);
+
+impl SharedMut {
+    /// Returns the pointer. Closures call this method rather than reading
+    /// the field, so that they capture the `Sync` wrapper and not the bare
+    /// pointer.
+    fn get(self) -> *mut f32 {
+        self.0
+    }
+}
+
+// SAFETY: `gemm_with_plan` hands each thread a different block of the
+// pointee and waits for all of them before the borrow that it came from
+// ends.
+unsafe impl Send for SharedMut {}
+// SAFETY: as for `Send`; threads only copy the pointer.
+unsafe impl Sync for SharedMut {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::Rng;
+
+    fn random(len: usize, rng: &mut Rng) -> Vec<f32> {
+        (0..len).map(|_| (rng.next_f64() * 2.0 - 1.0) as f32).collect()
+    }
+
+    /// The product in f64, `c[i][j] = sum_p a(i, p) * b(p, j) + beta c`.
+    fn reference(a: MatRef<'_>, b: MatRef<'_>, beta: f32, c: &[f32]) -> Vec<f64> {
+        let mut out = vec![0.0; a.rows * b.cols];
+        for i in 0..a.rows {
+            for j in 0..b.cols {
+                let mut sum = f64::from(beta) * f64::from(c[i * b.cols + j]);
+                for p in 0..a.cols {
+                    let x = a.data[i * a.rs + p * a.cs];
+                    let y = b.data[p * b.rs + j * b.cs];
+                    sum += f64::from(x) * f64::from(y);
+                }
+                out[i * b.cols + j] = sum;
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn products_match_f64_reference() {
+        let mut rng = Rng::new(11);
+        // Odd sizes reach the partial micro-tiles; k = 300 spans two
+        // blocks of matrixmultiply's k loop.
+        for &(m, k, n) in &[(1, 1, 1), (3, 5, 7), (17, 300, 9), (33, 16, 257)] {
+            let shape = LinearShape { rows: m, inputs: k, outputs: n };
+            let x = random(m * k, &mut rng);
+            let w = random(n * k, &mut rng);
+            let bias = random(n, &mut rng);
+            let mut y = vec![0.0; m * n];
+            linear_forward(shape, &x, &w, &bias, &mut y);
+            let a = MatRef::row_major(&x, m, k);
+            let b = MatRef::row_major(&w, n, k).transposed();
+            let bias_rows: Vec<f32> = (0..m).flat_map(|_| bias.iter().copied()).collect();
+            let expected = reference(a, b, 1.0, &bias_rows);
+            for (index, (&got, &want)) in y.iter().zip(&expected).enumerate() {
+                // f32 sums of up to 300 products of terms in [-1, 1].
+                let tolerance = 1e-5 * (k as f64).sqrt() * 4.0;
+                assert!((f64::from(got) - want).abs() < tolerance, "{m}×{k}×{n} at {index}");
+            }
+        }
+    }
+
+    #[test]
+    fn backward_products_match_f64_reference() {
+        let mut rng = Rng::new(12);
+        let shape = LinearShape { rows: 19, inputs: 23, outputs: 29 };
+        let dy = random(19 * 29, &mut rng);
+        let x = random(19 * 23, &mut rng);
+        let w = random(29 * 23, &mut rng);
+        let mut dx = vec![0.0; 19 * 23];
+        let mut dw = vec![0.0; 29 * 23];
+        linear_backward_input(shape, &dy, &w, &mut dx);
+        linear_backward_weight(shape, &dy, &x, &mut dw);
+
+        let dy_view = MatRef::row_major(&dy, 19, 29);
+        let expected_dx = reference(dy_view, MatRef::row_major(&w, 29, 23), 0.0, &dx);
+        let x_view = MatRef::row_major(&x, 19, 23);
+        let expected_dw = reference(dy_view.transposed(), x_view, 0.0, &dw);
+        for (&got, &want) in dx.iter().zip(&expected_dx).chain(dw.iter().zip(&expected_dw)) {
+            assert!((f64::from(got) - want).abs() < 1e-5, "{got} vs {want}");
+        }
+    }
+
+    #[test]
+    fn column_sums_add_rows() {
+        let values = [1.0, 2.0, 3.0, 10.0, 20.0, 30.0];
+        let mut sums = [9.0; 3];
+        column_sums(&values, 2, 3, &mut sums);
+        assert_eq!(sums, [11.0, 22.0, 33.0]);
+    }
+
+    #[test]
+    fn split_leaves_every_bit_unchanged() {
+        let mut rng = Rng::new(13);
+        for &(m, k, n) in &[(70, 300, 45), (45, 513, 70), (129, 31, 17)] {
+            let a_data = random(m * k, &mut rng);
+            let b_data = random(n * k, &mut rng);
+            let c_init = random(m * n, &mut rng);
+            let a = MatRef::row_major(&a_data, m, k);
+            let b = MatRef::row_major(&b_data, n, k).transposed();
+            let mut whole = c_init.clone();
+            gemm_with_plan(a, b, 1.0, &mut whole, Plan::with_blocks(m, 1, true));
+            for split_rows in [true, false] {
+                let extent = if split_rows { m } else { n };
+                for blocks in 2..=6 {
+                    let plan = Plan::with_blocks(extent, blocks, split_rows);
+                    let mut split = c_init.clone();
+                    gemm_with_plan(a, b, 1.0, &mut split, plan);
+                    for (index, (x, y)) in whole.iter().zip(&split).enumerate() {
+                        assert_eq!(x.to_bits(), y.to_bits(), "{m}×{k}×{n} {plan:?} at {index}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn plan_keeps_small_products_whole() {
+        assert_eq!(Plan::new(32, 10, 64, 8).block, 64);
+        let plan = Plan::new(128, 784, 256, 2);
+        assert!(!plan.split_rows);
+        assert_eq!(plan.block, 128);
+        let plan = Plan::new(256, 128, 784, 1);
+        assert_eq!(plan.block, 784);
+    }
+}

@@ -1,0 +1,432 @@
+//! Dense multilayer perceptrons: initialisation, inference, evaluation, and
+//! the forward and backward passes of training.
+//!
+//! `sizes = [n_0, ..., n_L]` gives `L` linear layers; layer `l` maps
+//! `n_l` inputs to `n_{l+1}` outputs. The activation follows every layer but
+//! the last, whose output is the model output (the logits for the
+//! classification losses).
+
+use crate::activation::Activation;
+use crate::error::{Error, Result};
+use crate::gemm::{self, LinearShape};
+use crate::loss::{Loss, Targets};
+use crate::rng::Rng;
+
+/// Rows that inference and evaluation push through the network at a time,
+/// which bounds their scratch memory to this many rows of the widest layer.
+const INFERENCE_ROWS: usize = 512;
+
+/// The parameters of one linear layer, laid out as PyTorch's `nn.Linear`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dense {
+    /// Weight, row-major `[outputs][inputs]`.
+    pub weight: Vec<f32>,
+    /// Bias, `[outputs]`.
+    pub bias: Vec<f32>,
+}
+
+/// A multilayer perceptron with one activation between its linear layers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mlp {
+    sizes: Vec<usize>,
+    activation: Activation,
+    layers: Vec<Dense>,
+}
+
+/// Preallocated buffers for the training passes of one model, sized for a
+/// maximum batch. A training step allocates nothing.
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    max_rows: usize,
+    /// The batch input, `[max_rows][n_0]`.
+    input: Vec<f32>,
+    /// Each layer's output after its activation (the model output for the
+    /// last layer), `[max_rows][n_{l+1}]`.
+    outputs: Vec<Vec<f32>>,
+    /// Each hidden layer's output before its activation, kept only when the
+    /// activation's derivative needs it (GELU); empty otherwise.
+    pre_activations: Vec<Vec<f32>>,
+    /// The loss gradient with respect to each layer's output before its
+    /// activation, `[max_rows][n_{l+1}]`.
+    deltas: Vec<Vec<f32>>,
+    /// The loss gradient with respect to each layer's parameters.
+    gradients: Vec<Dense>,
+}
+
+impl Mlp {
+    /// Creates a network with weights drawn as PyTorch's `nn.Linear`
+    /// default: for each layer in order, `fan_out * fan_in` weights in
+    /// row-major order and then `fan_out` biases, each
+    /// `f32((2 u - 1) / sqrt(fan_in))` with `u = Rng::next_f64()` from a
+    /// generator seeded with `seed`.
+    ///
+    /// Returns [`Error::InvalidOption`] when `sizes` has fewer than two
+    /// entries or a zero entry.
+    pub fn new(sizes: &[usize], activation: Activation, seed: u32) -> Result<Self> {
+        validate_sizes(sizes)?;
+        let mut rng = Rng::new(seed);
+        let layers = sizes
+            .windows(2)
+            .map(|pair| {
+                let (fan_in, fan_out) = (pair[0], pair[1]);
+                let bound = 1.0 / (fan_in as f64).sqrt();
+                let mut draw = || ((2.0 * rng.next_f64() - 1.0) * bound) as f32;
+                let weight = (0..fan_out * fan_in).map(|_| draw()).collect();
+                let bias = (0..fan_out).map(|_| draw()).collect();
+                Dense { weight, bias }
+            })
+            .collect();
+        Ok(Mlp { sizes: sizes.to_vec(), activation, layers })
+    }
+
+    /// Returns the layer sizes `[n_0, ..., n_L]`.
+    pub fn sizes(&self) -> &[usize] {
+        &self.sizes
+    }
+
+    /// Returns the activation between layers.
+    pub fn activation(&self) -> Activation {
+        self.activation
+    }
+
+    /// Returns the number of input features, `n_0`.
+    pub fn inputs(&self) -> usize {
+        self.sizes[0]
+    }
+
+    /// Returns the number of outputs, `n_L`.
+    pub fn outputs(&self) -> usize {
+        self.sizes[self.sizes.len() - 1]
+    }
+
+    /// Returns the number of weights and biases.
+    pub fn parameter_count(&self) -> usize {
+        self.layers.iter().map(|layer| layer.weight.len() + layer.bias.len()).sum()
+    }
+
+    /// Returns the parameters of every layer, first layer first.
+    pub fn weights(&self) -> &[Dense] {
+        &self.layers
+    }
+
+    /// Replaces the parameters of every layer.
+    ///
+    /// Returns [`Error::Shape`] naming the layer and the expected shape when
+    /// a layer is missing or has the wrong length, and [`Error::NonFinite`]
+    /// naming the element when a value is NaN or infinite. The model is
+    /// unchanged on error.
+    pub fn set_weights(&mut self, layers: &[Dense]) -> Result<()> {
+        if layers.len() != self.layers.len() {
+            return Err(Error::Shape(format!(
+                "expected weights for {} layers (sizes {:?}) but got {}",
+                self.layers.len(),
+                self.sizes,
+                layers.len()
+            )));
+        }
+        for (index, layer) in layers.iter().enumerate() {
+            self.validate_layer(index, layer)?;
+        }
+        self.layers.clone_from_slice(layers);
+        Ok(())
+    }
+
+    fn validate_layer(&self, index: usize, layer: &Dense) -> Result<()> {
+        let (inputs, outputs) = (self.sizes[index], self.sizes[index + 1]);
+        if layer.weight.len() != outputs * inputs {
+            return Err(Error::Shape(format!(
+                "layer {index} weight has {} values but its shape [{outputs}][{inputs}] \
+                 (outputs × inputs) needs {}",
+                layer.weight.len(),
+                outputs * inputs
+            )));
+        }
+        if layer.bias.len() != outputs {
+            return Err(Error::Shape(format!(
+                "layer {index} bias has {} values but its shape [{outputs}] needs {outputs}",
+                layer.bias.len()
+            )));
+        }
+        if let Some(position) = layer.weight.iter().position(|v| !v.is_finite()) {
+            return Err(Error::NonFinite(format!(
+                "layer {index} weight[{}][{}] is {}: weights must be finite",
+                position / inputs,
+                position % inputs,
+                layer.weight[position]
+            )));
+        }
+        if let Some(position) = layer.bias.iter().position(|v| !v.is_finite()) {
+            return Err(Error::NonFinite(format!(
+                "layer {index} bias[{position}] is {}: biases must be finite",
+                layer.bias[position]
+            )));
+        }
+        Ok(())
+    }
+
+    /// Computes the model output for `rows` samples of the row-major
+    /// `[rows][inputs]` matrix `x`, as a row-major `[rows][outputs]` vector.
+    ///
+    /// Returns [`Error::Shape`] when `x` does not hold `rows * inputs`
+    /// values and [`Error::NonFinite`] naming the first NaN or infinite
+    /// input.
+    pub fn predict(&self, x: &[f32], rows: usize) -> Result<Vec<f32>> {
+        validate_inputs(x, rows, self.inputs(), "x")?;
+        let outputs = self.outputs();
+        let mut result = vec![0.0; rows * outputs];
+        let mut scratch = self.inference_scratch(rows);
+        for (start, out) in (0..rows).step_by(INFERENCE_ROWS).zip(result.chunks_mut(INFERENCE_ROWS * outputs)) {
+            let count = out.len() / outputs.max(1);
+            let chunk = &x[start * self.inputs()..(start + count) * self.inputs()];
+            out.copy_from_slice(self.infer(chunk, count, &mut scratch));
+        }
+        Ok(result)
+    }
+
+    /// Returns the mean loss over `rows` samples and, for the
+    /// classification losses, the accuracy (see [`Loss::count_correct`]).
+    ///
+    /// Returns an error naming the value when `x` or `targets` has the
+    /// wrong shape or contains a NaN, an infinity or a class index out of
+    /// range.
+    pub fn evaluate(
+        &self,
+        x: &[f32],
+        rows: usize,
+        targets: Targets<'_>,
+        loss: Loss,
+    ) -> Result<(f64, Option<f64>)> {
+        validate_inputs(x, rows, self.inputs(), "x")?;
+        targets.validate(loss, rows, self.outputs(), "y")?;
+        if rows == 0 {
+            return Err(Error::Shape("cannot evaluate on 0 rows: pass at least one sample".into()));
+        }
+        let (inputs, outputs) = (self.inputs(), self.outputs());
+        let mut scratch = self.inference_scratch(rows);
+        let (mut sum, mut correct, mut total) = (0.0, 0, 0);
+        for start in (0..rows).step_by(INFERENCE_ROWS) {
+            let end = (start + INFERENCE_ROWS).min(rows);
+            let chunk = &x[start * inputs..end * inputs];
+            let output = self.infer(chunk, end - start, &mut scratch);
+            let chunk_targets = targets.slice_rows(start, end, outputs);
+            sum += loss.sum(output, outputs, chunk_targets);
+            if let Some((right, count)) = loss.count_correct(output, outputs, chunk_targets) {
+                correct += right;
+                total += count;
+            }
+        }
+        let mean = sum / loss.mean_count(rows, outputs) as f64;
+        let accuracy = loss.has_accuracy().then(|| correct as f64 / total as f64);
+        Ok((mean, accuracy))
+    }
+
+    /// Creates buffers for training batches of up to `max_rows` rows.
+    pub fn workspace(&self, max_rows: usize) -> Workspace {
+        let hidden_pre = self.activation.backward_reads_input();
+        let layer_outputs = &self.sizes[1..];
+        let buffers = |keep: &dyn Fn(usize) -> bool| -> Vec<Vec<f32>> {
+            let sizes = layer_outputs.iter().enumerate();
+            sizes.map(|(l, &n)| if keep(l) { vec![0.0; max_rows * n] } else { Vec::new() }).collect()
+        };
+        let last = self.layers.len() - 1;
+        Workspace {
+            max_rows,
+            input: vec![0.0; max_rows * self.inputs()],
+            outputs: buffers(&|_| true),
+            pre_activations: buffers(&|l| hidden_pre && l < last),
+            deltas: buffers(&|_| true),
+            gradients: self
+                .layers
+                .iter()
+                .map(|layer| Dense {
+                    weight: vec![0.0; layer.weight.len()],
+                    bias: vec![0.0; layer.bias.len()],
+                })
+                .collect(),
+        }
+    }
+
+    /// Computes the mean loss of one batch and its gradient with respect to
+    /// every parameter, which [`Workspace::gradients`] then returns.
+    ///
+    /// Returns an error naming the value when `x` or `targets` is invalid,
+    /// when `rows` is 0, or when `rows` exceeds the workspace's batch size.
+    pub fn compute_gradients(
+        &self,
+        workspace: &mut Workspace,
+        x: &[f32],
+        rows: usize,
+        targets: Targets<'_>,
+        loss: Loss,
+    ) -> Result<f64> {
+        validate_inputs(x, rows, self.inputs(), "x")?;
+        targets.validate(loss, rows, self.outputs(), "y")?;
+        if rows == 0 || rows > workspace.max_rows {
+            return Err(Error::Shape(format!(
+                "batch has {rows} rows but the workspace holds 1 to {}",
+                workspace.max_rows
+            )));
+        }
+        workspace.batch_input(rows, self.inputs()).copy_from_slice(x);
+        Ok(self.forward_backward(workspace, rows, loss, targets))
+    }
+
+    /// Runs the forward and backward passes on the first `rows` rows of the
+    /// workspace's input and returns the mean loss. The caller has checked
+    /// the inputs and targets.
+    pub(crate) fn forward_backward(
+        &self,
+        ws: &mut Workspace,
+        rows: usize,
+        loss: Loss,
+        targets: Targets<'_>,
+    ) -> f64 {
+        self.forward_train(ws, rows);
+        let last = self.layers.len() - 1;
+        let outputs = self.outputs();
+        let output = &ws.outputs[last][..rows * outputs];
+        let delta = &mut ws.deltas[last][..rows * outputs];
+        let value = loss.forward_backward(output, outputs, targets, delta);
+        self.backward_train(ws, rows);
+        value
+    }
+
+    /// Applies every layer to the batch, keeping what the backward pass
+    /// needs.
+    fn forward_train(&self, ws: &mut Workspace, rows: usize) {
+        let last = self.layers.len() - 1;
+        for (l, layer) in self.layers.iter().enumerate() {
+            let shape = self.shape(l, rows);
+            let (before, rest) = ws.outputs.split_at_mut(l);
+            let input = match before.last() {
+                Some(previous) => &previous[..rows * shape.inputs],
+                None => &ws.input[..rows * shape.inputs],
+            };
+            let output = &mut rest[0][..rows * shape.outputs];
+            if l == last {
+                gemm::linear_forward(shape, input, &layer.weight, &layer.bias, output);
+            } else if self.activation.backward_reads_input() {
+                let pre = &mut ws.pre_activations[l][..rows * shape.outputs];
+                gemm::linear_forward(shape, input, &layer.weight, &layer.bias, pre);
+                self.activation.forward_to(pre, output);
+            } else {
+                gemm::linear_forward(shape, input, &layer.weight, &layer.bias, output);
+                self.activation.forward(output);
+            }
+        }
+    }
+
+    /// Propagates the loss gradient in `ws.deltas[last]` back through every
+    /// layer, filling the parameter gradients.
+    fn backward_train(&self, ws: &mut Workspace, rows: usize) {
+        for l in (0..self.layers.len()).rev() {
+            let shape = self.shape(l, rows);
+            let (before, rest) = ws.deltas.split_at_mut(l);
+            let delta = &rest[0][..rows * shape.outputs];
+            let input = match l {
+                0 => &ws.input[..rows * shape.inputs],
+                _ => &ws.outputs[l - 1][..rows * shape.inputs],
+            };
+            let gradient = &mut ws.gradients[l];
+            gemm::linear_backward_weight(shape, delta, input, &mut gradient.weight);
+            gemm::column_sums(delta, rows, shape.outputs, &mut gradient.bias);
+            if let Some(previous) = before.last_mut() {
+                let previous = &mut previous[..rows * shape.inputs];
+                gemm::linear_backward_input(shape, delta, &self.layers[l].weight, previous);
+                let saved = if self.activation.backward_reads_input() {
+                    &ws.pre_activations[l - 1][..rows * shape.inputs]
+                } else {
+                    input
+                };
+                self.activation.backward(saved, previous);
+            }
+        }
+    }
+
+    /// Returns mutable access to layer `index`, for the optimizer.
+    pub(crate) fn layer_mut(&mut self, index: usize) -> &mut Dense {
+        &mut self.layers[index]
+    }
+
+    fn shape(&self, layer: usize, rows: usize) -> LinearShape {
+        LinearShape { rows, inputs: self.sizes[layer], outputs: self.sizes[layer + 1] }
+    }
+
+    /// Two buffers wide enough for any hidden layer of an inference chunk.
+    fn inference_scratch(&self, rows: usize) -> [Vec<f32>; 2] {
+        let widest = self.sizes[1..].iter().copied().max().unwrap_or(0);
+        let len = rows.min(INFERENCE_ROWS) * widest;
+        [vec![0.0; len], vec![0.0; len]]
+    }
+
+    /// Applies the network to `rows` rows of `x`, alternating between the
+    /// two scratch buffers, and returns the output.
+    fn infer<'s>(&self, x: &[f32], rows: usize, scratch: &'s mut [Vec<f32>; 2]) -> &'s [f32] {
+        let last = self.layers.len() - 1;
+        let [a, b] = scratch;
+        let (mut current, mut next) = (a, b);
+        for (l, layer) in self.layers.iter().enumerate() {
+            let shape = self.shape(l, rows);
+            let output = &mut next[..rows * shape.outputs];
+            let input = if l == 0 { x } else { &current[..rows * shape.inputs] };
+            gemm::linear_forward(shape, input, &layer.weight, &layer.bias, output);
+            if l < last {
+                self.activation.forward(output);
+            }
+            std::mem::swap(&mut current, &mut next);
+        }
+        &current[..rows * self.outputs()]
+    }
+}
+
+impl Workspace {
+    /// Returns the largest batch the workspace holds.
+    pub fn max_rows(&self) -> usize {
+        self.max_rows
+    }
+
+    /// Returns the parameter gradients of the last
+    /// [`Mlp::compute_gradients`] call or training step, first layer first.
+    pub fn gradients(&self) -> &[Dense] {
+        &self.gradients
+    }
+
+    /// Returns the buffer that the next batch's `rows` input rows go into.
+    pub(crate) fn batch_input(&mut self, rows: usize, inputs: usize) -> &mut [f32] {
+        &mut self.input[..rows * inputs]
+    }
+}
+
+fn validate_sizes(sizes: &[usize]) -> Result<()> {
+    if sizes.len() < 2 {
+        return Err(Error::InvalidOption(format!(
+            "sizes {sizes:?} must list at least an input size and an output size, such as [4, 1]"
+        )));
+    }
+    if let Some(index) = sizes.iter().position(|&n| n == 0) {
+        return Err(Error::InvalidOption(format!(
+            "sizes[{index}] is 0 in {sizes:?}: every layer needs at least one unit"
+        )));
+    }
+    Ok(())
+}
+
+/// Checks that `x` holds `rows * inputs` finite values.
+pub(crate) fn validate_inputs(x: &[f32], rows: usize, inputs: usize, name: &str) -> Result<()> {
+    if x.len() != rows * inputs {
+        return Err(Error::Shape(format!(
+            "{name} has {} values but {rows} rows × {inputs} inputs need {}",
+            x.len(),
+            rows * inputs
+        )));
+    }
+    if let Some(position) = x.iter().position(|v| !v.is_finite()) {
+        return Err(Error::NonFinite(format!(
+            "{name}[{}][{}] is {}: remove or replace non-finite inputs",
+            position / inputs,
+            position % inputs,
+            x[position]
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,477 @@
+//! The training loop: minibatch SGD under an optional 1cycle schedule.
+//!
+//! Batches follow the shuffling rules shared with the TypeScript engine:
+//! `steps_per_epoch` is `floor(rows / batch_size)` with `drop_last` and
+//! `ceil(rows / batch_size)` without. Each epoch starts from the previous
+//! epoch's row order (the identity at first) and, with `shuffle`, shuffles it
+//! with Fisher-Yates from the top using an [`Rng`] seeded with
+//! [`FitOptions::seed`]. Batch `t`, counted across epochs from 0, trains with
+//! the schedule's values at step `t`.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+use crate::error::{Error, Result};
+use crate::loss::{Loss, Targets};
+use crate::mlp::{validate_inputs, Mlp, Workspace};
+use crate::rng::Rng;
+use crate::schedule::{OneCycleLR, OneCycleOptions};
+use crate::sgd::{Sgd, SgdOptions};
+
+/// Batch input elements from which the rows are gathered by several
+/// threads.
+const PARALLEL_GATHER_MIN: usize = 1 << 15;
+
+/// Options of [`fit`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct FitOptions {
+    /// Passes over the training data, at least 1. Default 1.
+    pub epochs: usize,
+    /// Rows per batch, at least 1; it may exceed the number of rows.
+    /// Default 32.
+    pub batch_size: usize,
+    /// The objective. Default [`Loss::Mse`].
+    pub loss: Loss,
+    /// Optimizer options. Under a schedule, its learning rate (and, with
+    /// `cycle_momentum`, its momentum) are replaced at every step.
+    pub sgd: SgdOptions,
+    /// A 1cycle schedule. `None` of `total_steps`, `epochs` and
+    /// `steps_per_epoch` means `epochs * steps_per_epoch` of this run, and
+    /// `groups` defaults to the one group that holds every parameter.
+    /// Default `None`: a constant learning rate.
+    pub schedule: Option<OneCycleOptions>,
+    /// Whether to shuffle the row order at the start of every epoch.
+    /// Default true.
+    pub shuffle: bool,
+    /// Seed of the shuffling generator, separate from the model's
+    /// initialisation seed. Default 0.
+    pub seed: u32,
+    /// Whether to skip the last batch of an epoch when it is smaller than
+    /// `batch_size`. Default false.
+    pub drop_last: bool,
+    /// Whether [`History::steps`] records the learning rate, momentum and
+    /// loss of every step. Default false.
+    pub record_steps: bool,
+    /// Worker threads for the matrix products. Default `None`: rayon's
+    /// default, `RAYON_NUM_THREADS` or else one per logical CPU.
+    pub threads: Option<usize>,
+}
+
+impl Default for FitOptions {
+    fn default() -> Self {
+        FitOptions {
+            epochs: 1,
+            batch_size: 32,
+            loss: Loss::Mse,
+            sgd: SgdOptions::default(),
+            schedule: None,
+            shuffle: true,
+            seed: 0,
+            drop_last: false,
+            record_steps: false,
+            threads: None,
+        }
+    }
+}
+
+/// The summary of one epoch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EpochRecord {
+    /// Epoch number, from 1.
+    pub epoch: usize,
+    /// Mean of the epoch's batch losses, weighted by batch size.
+    pub loss: f64,
+    /// Mean loss over the validation set, when one is given.
+    pub val_loss: Option<f64>,
+    /// Validation accuracy in `[0, 1]` for the classification losses, when
+    /// a validation set is given.
+    pub val_accuracy: Option<f64>,
+    /// Learning rate of the epoch's last step.
+    pub lr: f64,
+    /// Momentum of the epoch's last step.
+    pub momentum: f64,
+    /// Wall-clock seconds of the epoch's training and validation.
+    pub seconds: f64,
+    /// Training rows processed per second of `seconds`.
+    pub samples_per_second: f64,
+}
+
+/// Per-step values, one entry per optimizer step.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct StepRecords {
+    /// Learning rate of each step.
+    pub lr: Vec<f64>,
+    /// Momentum of each step.
+    pub momentum: Vec<f64>,
+    /// Batch loss of each step, computed before the update.
+    pub loss: Vec<f64>,
+}
+
+/// The record of a finished run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct History {
+    /// One record per epoch.
+    pub epochs: Vec<EpochRecord>,
+    /// Per-step values, when [`FitOptions::record_steps`] is set.
+    pub steps: Option<StepRecords>,
+    /// Optimizer steps taken: `epochs * steps_per_epoch`.
+    pub total_steps: usize,
+    /// Wall-clock seconds of all epochs, callbacks excluded.
+    pub seconds: f64,
+    /// Training rows processed per second of `seconds`.
+    pub samples_per_second: f64,
+}
+
+/// A validation set: inputs `[rows][inputs]`, the row count, and targets.
+pub type Validation<'a> = (&'a [f32], usize, Targets<'a>);
+
+/// Trains `model` in place on `rows` rows of the row-major `[rows][inputs]`
+/// matrix `x`, and returns the history.
+///
+/// Every argument is checked before the first step, and errors name the
+/// offending value and the fix. `on_epoch` is called on the calling thread
+/// after each epoch. `cancel` is read before each batch; once it is set the
+/// run returns [`Error::Aborted`]. A batch whose loss is NaN or infinite
+/// stops the run with [`Error::NonFinite`] before its update. After an
+/// error, the model keeps the weights of the last completed step.
+///
+/// The matrix products run on a rayon pool of [`FitOptions::threads`]
+/// threads. The result does not depend on the thread count: the same
+/// options give the same weights bit for bit.
+#[allow(clippy::too_many_arguments)]
+pub fn fit(
+    model: &mut Mlp,
+    x: &[f32],
+    rows: usize,
+    targets: Targets<'_>,
+    validation: Option<Validation<'_>>,
+    options: &FitOptions,
+    on_epoch: &mut dyn FnMut(&EpochRecord),
+    cancel: &AtomicBool,
+) -> Result<History> {
+    let data = Data { x, rows, targets };
+    validate_run(model, &data, validation.as_ref(), options)?;
+    let steps_per_epoch = steps_per_epoch(rows, options)?;
+    let total_steps = options.epochs * steps_per_epoch;
+    let schedule = build_schedule(options, steps_per_epoch, total_steps)?;
+    let pool = build_pool(options.threads)?;
+
+    let mut run = Run::new(model, options, schedule, steps_per_epoch, total_steps, rows)?;
+    let mut epochs = Vec::with_capacity(options.epochs);
+    for epoch in 1..=options.epochs {
+        let record = pool.install(|| run.epoch(model, &data, validation.as_ref(), epoch, cancel))?;
+        on_epoch(&record);
+        epochs.push(record);
+    }
+
+    let seconds: f64 = epochs.iter().map(|record| record.seconds).sum();
+    let samples = run.samples_per_epoch * options.epochs;
+    Ok(History {
+        epochs,
+        steps: run.steps,
+        total_steps,
+        seconds,
+        samples_per_second: samples as f64 / seconds,
+    })
+}
+
+/// The training set.
+#[derive(Clone, Copy)]
+struct Data<'a> {
+    x: &'a [f32],
+    rows: usize,
+    targets: Targets<'a>,
+}
+
+fn validate_run(
+    model: &Mlp,
+    data: &Data<'_>,
+    validation: Option<&Validation<'_>>,
+    options: &FitOptions,
+) -> Result<()> {
+    if options.epochs == 0 {
+        return Err(Error::InvalidOption("epochs must be at least 1, got 0".into()));
+    }
+    if options.batch_size == 0 {
+        return Err(Error::InvalidOption("batch_size must be at least 1, got 0".into()));
+    }
+    if options.threads == Some(0) {
+        return Err(Error::InvalidOption(
+            "threads must be at least 1, got 0: leave it unset for rayon's default".into(),
+        ));
+    }
+    options.sgd.validate()?;
+    if data.rows == 0 {
+        return Err(Error::Shape("x has 0 rows: pass at least one training sample".into()));
+    }
+    if u32::try_from(data.rows).is_err() {
+        return Err(Error::Shape(format!(
+            "x has {} rows, more than the 4294967295 that shuffling supports",
+            data.rows
+        )));
+    }
+    validate_inputs(data.x, data.rows, model.inputs(), "x")?;
+    data.targets.validate(options.loss, data.rows, model.outputs(), "y")?;
+    if let Some(&(x, rows, targets)) = validation {
+        if rows == 0 {
+            return Err(Error::Shape(
+                "validation x has 0 rows: pass at least one sample or no validation set".into(),
+            ));
+        }
+        validate_inputs(x, rows, model.inputs(), "validation x")?;
+        targets.validate(options.loss, rows, model.outputs(), "validation y")?;
+    }
+    Ok(())
+}
+
+fn steps_per_epoch(rows: usize, options: &FitOptions) -> Result<usize> {
+    let batch = options.batch_size;
+    if !options.drop_last {
+        return Ok(rows.div_ceil(batch));
+    }
+    if rows < batch {
+        return Err(Error::InvalidOption(format!(
+            "drop_last with batch_size {batch} and {rows} rows leaves no full batch: \
+             lower batch_size to at most {rows} or set drop_last to false"
+        )));
+    }
+    Ok(rows / batch)
+}
+
+/// Builds the schedule and the index of its step for the run's first batch.
+fn build_schedule(
+    options: &FitOptions,
+    steps_per_epoch: usize,
+    total_steps: usize,
+) -> Result<Option<(OneCycleLR, usize)>> {
+    let Some(schedule_options) = &options.schedule else {
+        return Ok(None);
+    };
+    let mut resolved = schedule_options.clone();
+    let sized = resolved.total_steps.is_some()
+        || resolved.epochs.is_some()
+        || resolved.steps_per_epoch.is_some();
+    if !sized {
+        resolved.total_steps = Some(total_steps);
+    }
+    resolved.groups = resolved.groups.or(Some(1));
+    let schedule = OneCycleLR::new(&resolved)?;
+    let start = schedule.last_epoch();
+    if start + total_steps > schedule.total_steps() {
+        return Err(Error::InvalidOption(format!(
+            "the schedule has total_steps = {} but this run takes {total_steps} steps \
+             ({} epochs × {steps_per_epoch} steps per epoch) from step {start}: raise \
+             total_steps to at least {}, or leave total_steps, epochs and steps_per_epoch \
+             unset to match the run",
+            schedule.total_steps(),
+            options.epochs,
+            start + total_steps
+        )));
+    }
+    Ok(Some((schedule, start)))
+}
+
+fn build_pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.unwrap_or(0))
+        .build()
+        .map_err(|error| {
+            Error::InvalidOption(format!(
+                "could not start {} training threads: {error}",
+                threads.map_or_else(|| "the default number of".to_string(), |n| n.to_string())
+            ))
+        })
+}
+
+/// The state of a run between steps.
+struct Run {
+    loss: Loss,
+    batch_size: usize,
+    shuffle: bool,
+    steps_per_epoch: usize,
+    samples_per_epoch: usize,
+    sgd: Sgd,
+    schedule: Option<(OneCycleLR, usize)>,
+    order: Vec<usize>,
+    rng: Rng,
+    workspace: Workspace,
+    batch_classes: Vec<i32>,
+    batch_values: Vec<f32>,
+    step: usize,
+    steps: Option<StepRecords>,
+}
+
+impl Run {
+    fn new(
+        model: &Mlp,
+        options: &FitOptions,
+        schedule: Option<(OneCycleLR, usize)>,
+        steps_per_epoch: usize,
+        total_steps: usize,
+        rows: usize,
+    ) -> Result<Self> {
+        let tensor_sizes: Vec<usize> = model
+            .weights()
+            .iter()
+            .flat_map(|layer| [layer.weight.len(), layer.bias.len()])
+            .collect();
+        let batch = options.batch_size.min(rows);
+        let record = || StepRecords {
+            lr: Vec::with_capacity(total_steps),
+            momentum: Vec::with_capacity(total_steps),
+            loss: Vec::with_capacity(total_steps),
+        };
+        Ok(Run {
+            loss: options.loss,
+            batch_size: options.batch_size,
+            shuffle: options.shuffle,
+            steps_per_epoch,
+            samples_per_epoch: (steps_per_epoch * options.batch_size).min(rows),
+            sgd: Sgd::new(options.sgd, &tensor_sizes)?,
+            schedule,
+            order: (0..rows).collect(),
+            rng: Rng::new(options.seed),
+            workspace: model.workspace(batch),
+            batch_classes: Vec::with_capacity(batch),
+            batch_values: Vec::with_capacity(batch * model.outputs()),
+            step: 0,
+            steps: options.record_steps.then(record),
+        })
+    }
+
+    /// Runs one epoch and its validation.
+    fn epoch(
+        &mut self,
+        model: &mut Mlp,
+        data: &Data<'_>,
+        validation: Option<&Validation<'_>>,
+        epoch: usize,
+        cancel: &AtomicBool,
+    ) -> Result<EpochRecord> {
+        let start = Instant::now();
+        if self.shuffle {
+            self.rng.shuffle(&mut self.order);
+        }
+        let (mut loss_sum, mut samples) = (0.0, 0);
+        let (mut lr, mut momentum) = (0.0, 0.0);
+        for batch in 0..self.steps_per_epoch {
+            if cancel.load(Ordering::Relaxed) {
+                return Err(Error::Aborted);
+            }
+            let first = batch * self.batch_size;
+            let last = (first + self.batch_size).min(data.rows);
+            let loss;
+            (loss, lr, momentum) = self.train_batch(model, data, first..last, epoch, batch)?;
+            loss_sum += loss * (last - first) as f64;
+            samples += last - first;
+        }
+        let (val_loss, val_accuracy) = match validation {
+            Some(&(x, rows, targets)) => {
+                let (loss, accuracy) = model.evaluate(x, rows, targets, self.loss)?;
+                (Some(loss), accuracy)
+            }
+            None => (None, None),
+        };
+        let seconds = start.elapsed().as_secs_f64();
+        Ok(EpochRecord {
+            epoch,
+            loss: loss_sum / samples as f64,
+            val_loss,
+            val_accuracy,
+            lr,
+            momentum,
+            seconds,
+            samples_per_second: samples as f64 / seconds,
+        })
+    }
+
+    /// Trains on the rows at `order[range]` and returns the batch loss with
+    /// the step's learning rate and momentum.
+    fn train_batch(
+        &mut self,
+        model: &mut Mlp,
+        data: &Data<'_>,
+        range: std::ops::Range<usize>,
+        epoch: usize,
+        batch: usize,
+    ) -> Result<(f64, f64, f64)> {
+        let rows = range.len();
+        let (lr, momentum) = self.hyperparameters();
+        self.gather(model, data, range);
+        let targets = match data.targets {
+            Targets::Classes(_) => Targets::Classes(&self.batch_classes),
+            Targets::Values(_) => Targets::Values(&self.batch_values),
+        };
+        let loss = model.forward_backward(&mut self.workspace, rows, self.loss, targets);
+        if !loss.is_finite() {
+            let knob = if self.schedule.is_some() { "max_lr" } else { "lr" };
+            return Err(Error::NonFinite(format!(
+                "the loss became {loss} in epoch {epoch} at step {} (batch {} of the epoch) \
+                 with learning rate {lr}: lower {knob}, or scale the inputs",
+                self.step + 1,
+                batch + 1
+            )));
+        }
+        self.apply_gradients(model, lr, momentum);
+        if let Some(steps) = &mut self.steps {
+            steps.lr.push(lr);
+            steps.momentum.push(momentum);
+            steps.loss.push(loss);
+        }
+        self.step += 1;
+        Ok((loss, lr, momentum))
+    }
+
+    /// Copies the rows of `order[range]` into the workspace and their
+    /// targets into the batch target buffer that matches `data.targets`.
+    fn gather(&mut self, model: &Mlp, data: &Data<'_>, range: std::ops::Range<usize>) {
+        let (inputs, outputs) = (model.inputs(), model.outputs());
+        let indices = &self.order[range];
+        let input = self.workspace.batch_input(indices.len(), inputs);
+        let copy_row = |(row, &index): (&mut [f32], &usize)| {
+            row.copy_from_slice(&data.x[index * inputs..(index + 1) * inputs]);
+        };
+        if input.len() >= PARALLEL_GATHER_MIN && rayon::current_num_threads() > 1 {
+            input.par_chunks_exact_mut(inputs).zip(indices).for_each(copy_row);
+        } else {
+            input.chunks_exact_mut(inputs).zip(indices).for_each(copy_row);
+        }
+        match data.targets {
+            Targets::Classes(classes) => {
+                self.batch_classes.clear();
+                self.batch_classes.extend(indices.iter().map(|&index| classes[index]));
+            }
+            Targets::Values(values) => {
+                self.batch_values.clear();
+                for &index in indices {
+                    let row = &values[index * outputs..(index + 1) * outputs];
+                    self.batch_values.extend_from_slice(row);
+                }
+            }
+        }
+    }
+
+    /// Returns the learning rate and momentum of the current step.
+    fn hyperparameters(&self) -> (f64, f64) {
+        let options = self.sgd.options();
+        match &self.schedule {
+            Some((schedule, start)) => {
+                let index = start + self.step;
+                let momentum = schedule.momentum_at(index, 0).unwrap_or(options.momentum);
+                (schedule.lr_at(index, 0), momentum)
+            }
+            None => (options.lr, options.momentum),
+        }
+    }
+
+    fn apply_gradients(&mut self, model: &mut Mlp, lr: f64, momentum: f64) {
+        let gradients = self.workspace.gradients();
+        for (index, gradient) in gradients.iter().enumerate() {
+            let layer = model.layer_mut(index);
+            self.sgd.step(2 * index, &mut layer.weight, &gradient.weight, lr, momentum);
+            self.sgd.step(2 * index + 1, &mut layer.bias, &gradient.bias, lr, momentum);
+        }
+    }
+}

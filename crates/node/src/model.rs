@@ -1,0 +1,348 @@
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use napi::bindgen_prelude::*;
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi_derive::napi;
+use onecycle_core::train::{self, EpochRecord, FitOptions, History};
+use onecycle_core::{Activation, Dense, Loss, Mlp, SgdOptions, Targets};
+
+use crate::schedule::ScheduleConfig;
+use crate::to_js_error;
+
+/// One linear layer: `weight` is `[rows][cols]` row-major, i.e. `[out][in]`.
+#[napi(object)]
+pub struct LayerParams {
+    pub weight: Float32Array,
+    pub bias: Float32Array,
+    pub rows: u32,
+    pub cols: u32,
+}
+
+/// Validated training settings.
+#[napi(object)]
+pub struct FitConfig {
+    pub epochs: u32,
+    pub batch_size: u32,
+    /// `"mse"`, `"cross_entropy"` or `"bce_with_logits"`.
+    pub loss: String,
+    pub lr: f64,
+    pub momentum: f64,
+    pub dampening: f64,
+    pub nesterov: bool,
+    pub weight_decay: f64,
+    pub schedule: Option<ScheduleConfig>,
+    pub shuffle: bool,
+    pub seed: u32,
+    pub drop_last: bool,
+    pub record_steps: bool,
+}
+
+/// Data for one side of a run: features and either class labels or float
+/// targets.
+#[napi(object)]
+pub struct DataSet {
+    pub x: Float32Array,
+    pub rows: u32,
+    pub classes: Option<Int32Array>,
+    pub values: Option<Float32Array>,
+}
+
+/// What one epoch did, as `fit` reports it.
+#[napi(object)]
+#[derive(Clone)]
+pub struct EpochReport {
+    pub epoch: u32,
+    pub loss: f64,
+    pub val_loss: Option<f64>,
+    pub val_accuracy: Option<f64>,
+    pub lr: f64,
+    pub momentum: f64,
+    pub seconds: f64,
+    pub samples_per_second: f64,
+}
+
+/// The result of `fit`.
+#[napi(object)]
+pub struct FitReport {
+    pub epochs: Vec<EpochReport>,
+    pub step_lr: Option<Float64Array>,
+    pub step_momentum: Option<Float64Array>,
+    pub step_loss: Option<Float64Array>,
+    pub total_steps: u32,
+    pub seconds: f64,
+    pub samples_per_second: f64,
+}
+
+/// Result of `evaluate`; `accuracy` is `null` for `mse`.
+#[napi(object)]
+pub struct EvaluationReport {
+    pub loss: f64,
+    pub accuracy: Option<f64>,
+}
+
+/// A flag that stops a running `fit` at its next batch.
+#[napi]
+#[derive(Default)]
+pub struct CancelToken {
+    flag: Arc<AtomicBool>,
+}
+
+#[napi]
+impl CancelToken {
+    #[napi(constructor)]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    #[napi]
+    pub fn cancel(&self) {
+        self.flag.store(true, Ordering::Relaxed);
+    }
+
+    #[napi(getter)]
+    pub fn cancelled(&self) -> bool {
+        self.flag.load(Ordering::Relaxed)
+    }
+}
+
+type EpochCallback = ThreadsafeFunction<EpochReport, (), EpochReport, Status, false>;
+
+/// A dense MLP in the Rust core.
+#[napi]
+pub struct NativeMlp {
+    model: Arc<Mutex<Mlp>>,
+    training: Arc<AtomicBool>,
+    threads: Option<usize>,
+}
+
+fn targets<'a>(data: &'a DataSet) -> Result<Targets<'a>> {
+    match (&data.classes, &data.values) {
+        (Some(classes), None) => Ok(Targets::Classes(classes)),
+        (None, Some(values)) => Ok(Targets::Values(values)),
+        _ => Err(Error::new(
+            Status::InvalidArg,
+            "give exactly one of classes or values as targets",
+        )),
+    }
+}
+
+fn lock(model: &Mutex<Mlp>) -> MutexGuard<'_, Mlp> {
+    // A panic inside a core call cannot leave the weights half-written,
+    // because training runs on a copy; the poisoned guard is safe to reuse.
+    model.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn catch_panic<T>(operation: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| {
+        let detail = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".to_string());
+        Err(Error::new(
+            Status::GenericFailure,
+            format!("internal error in {operation}: {detail}"),
+        ))
+    })
+}
+
+#[napi]
+impl NativeMlp {
+    #[napi(constructor)]
+    pub fn new(layers: Vec<u32>, activation: String, seed: u32, threads: Option<u32>) -> Result<Self> {
+        let activation: Activation = activation.parse().map_err(to_js_error)?;
+        let sizes: Vec<usize> = layers.iter().map(|&n| n as usize).collect();
+        let model = Mlp::new(&sizes, activation, seed).map_err(to_js_error)?;
+        Ok(NativeMlp {
+            model: Arc::new(Mutex::new(model)),
+            training: Arc::new(AtomicBool::new(false)),
+            threads: threads.map(|n| n as usize),
+        })
+    }
+
+    /// Runs the model on `rows` samples and returns `rows * outputs` values.
+    #[napi]
+    pub fn predict(&self, x: Float32Array, rows: u32) -> Result<Float32Array> {
+        catch_panic("predict", || {
+            let output = lock(&self.model).predict(&x, rows as usize).map_err(to_js_error)?;
+            Ok(Float32Array::new(output))
+        })
+    }
+
+    #[napi]
+    pub fn evaluate(&self, data: DataSet, loss: String) -> Result<EvaluationReport> {
+        catch_panic("evaluate", || {
+            let loss: Loss = loss.parse().map_err(to_js_error)?;
+            let (value, accuracy) = lock(&self.model)
+                .evaluate(&data.x, data.rows as usize, targets(&data)?, loss)
+                .map_err(to_js_error)?;
+            Ok(EvaluationReport { loss: value, accuracy })
+        })
+    }
+
+    #[napi]
+    pub fn get_weights(&self) -> Vec<LayerParams> {
+        let model = lock(&self.model);
+        let sizes = model.sizes();
+        model
+            .weights()
+            .iter()
+            .enumerate()
+            .map(|(index, layer)| LayerParams {
+                weight: Float32Array::new(layer.weight.clone()),
+                bias: Float32Array::new(layer.bias.clone()),
+                rows: sizes[index + 1] as u32,
+                cols: sizes[index] as u32,
+            })
+            .collect()
+    }
+
+    #[napi]
+    pub fn set_weights(&self, layers: Vec<LayerParams>) -> Result<()> {
+        let params: Vec<Dense> = layers
+            .iter()
+            .map(|layer| Dense {
+                weight: layer.weight.to_vec(),
+                bias: layer.bias.to_vec(),
+            })
+            .collect();
+        lock(&self.model).set_weights(&params).map_err(to_js_error)
+    }
+
+    /// Trains a copy of the model off the main thread and stores it when the
+    /// run succeeds. The arrays are read in place, never copied.
+    #[napi(ts_return_type = "Promise<FitReport>")]
+    pub fn fit(
+        &self,
+        train: DataSet,
+        config: FitConfig,
+        validation: Option<DataSet>,
+        #[napi(ts_arg_type = "((record: EpochReport) => void) | undefined | null")]
+        on_epoch: Option<EpochCallback>,
+        cancel: &CancelToken,
+    ) -> Result<AsyncTask<FitTask>> {
+        if self.training.swap(true, Ordering::AcqRel) {
+            return Err(Error::new(
+                Status::GenericFailure,
+                "fit is already running on this model; await it before starting another",
+            ));
+        }
+        let model = lock(&self.model).clone();
+        Ok(AsyncTask::new(FitTask {
+            target: Arc::clone(&self.model),
+            training: Arc::clone(&self.training),
+            model,
+            train,
+            validation,
+            config,
+            threads: self.threads,
+            on_epoch,
+            cancel: Arc::clone(&cancel.flag),
+        }))
+    }
+}
+
+/// The asynchronous half of `NativeMlp.fit`.
+pub struct FitTask {
+    target: Arc<Mutex<Mlp>>,
+    training: Arc<AtomicBool>,
+    model: Mlp,
+    train: DataSet,
+    validation: Option<DataSet>,
+    config: FitConfig,
+    threads: Option<usize>,
+    on_epoch: Option<EpochCallback>,
+    cancel: Arc<AtomicBool>,
+}
+
+fn epoch_report(record: &EpochRecord) -> EpochReport {
+    EpochReport {
+        epoch: record.epoch as u32,
+        loss: record.loss,
+        val_loss: record.val_loss,
+        val_accuracy: record.val_accuracy,
+        lr: record.lr,
+        momentum: record.momentum,
+        seconds: record.seconds,
+        samples_per_second: record.samples_per_second,
+    }
+}
+
+impl FitTask {
+    fn options(&self) -> Result<FitOptions> {
+        let config = &self.config;
+        Ok(FitOptions {
+            epochs: config.epochs as usize,
+            batch_size: config.batch_size as usize,
+            loss: config.loss.parse().map_err(to_js_error)?,
+            sgd: SgdOptions {
+                lr: config.lr,
+                momentum: config.momentum,
+                dampening: config.dampening,
+                nesterov: config.nesterov,
+                weight_decay: config.weight_decay,
+            },
+            schedule: config.schedule.as_ref().map(ScheduleConfig::to_options).transpose()?,
+            shuffle: config.shuffle,
+            seed: config.seed,
+            drop_last: config.drop_last,
+            record_steps: config.record_steps,
+            threads: self.threads,
+        })
+    }
+
+    fn run(&mut self) -> Result<History> {
+        let options = self.options()?;
+        let validation = match &self.validation {
+            Some(data) => Some((&*data.x, data.rows as usize, targets(data)?)),
+            None => None,
+        };
+        let on_epoch = self.on_epoch.as_ref();
+        let mut notify = |record: &EpochRecord| {
+            if let Some(callback) = on_epoch {
+                callback.call(epoch_report(record), ThreadsafeFunctionCallMode::NonBlocking);
+            }
+        };
+        train::fit(
+            &mut self.model,
+            &self.train.x,
+            self.train.rows as usize,
+            targets(&self.train)?,
+            validation,
+            &options,
+            &mut notify,
+            &self.cancel,
+        )
+        .map_err(to_js_error)
+    }
+}
+
+impl Task for FitTask {
+    type Output = History;
+    type JsValue = FitReport;
+
+    fn compute(&mut self) -> Result<History> {
+        catch_panic("fit", || self.run())
+    }
+
+    fn resolve(&mut self, _env: Env, history: History) -> Result<FitReport> {
+        std::mem::swap(&mut *lock(&self.target), &mut self.model);
+        let steps = history.steps;
+        Ok(FitReport {
+            epochs: history.epochs.iter().map(epoch_report).collect(),
+            step_lr: steps.as_ref().map(|s| Float64Array::new(s.lr.clone())),
+            step_momentum: steps.as_ref().map(|s| Float64Array::new(s.momentum.clone())),
+            step_loss: steps.as_ref().map(|s| Float64Array::new(s.loss.clone())),
+            total_steps: history.total_steps as u32,
+            seconds: history.seconds,
+            samples_per_second: history.samples_per_second,
+        })
+    }
+
+    fn finally(self, _env: Env) -> Result<()> {
+        self.training.store(false, Ordering::Release);
+        Ok(())
+    }
+}

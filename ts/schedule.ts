@@ -1,0 +1,97 @@
+import type { ScheduleEngine } from './engine';
+import { JsScheduleEngine } from './js/schedule';
+import { loadNative, resolveBackend } from './native';
+import { NativeScheduleEngine } from './native-engine';
+import type { Backend, OneCycleOptions, OneCycleState, ScheduleArrays } from './types';
+import { resolveOneCycle } from './validate';
+
+/**
+ * PyTorch's `OneCycleLR`: the learning rate rises from `maxLr / divFactor`
+ * to `maxLr` over the first `pctStart` of the steps, then anneals to
+ * `maxLr / divFactor / finalDivFactor`, while momentum moves the opposite
+ * way between `maxMomentum` and `baseMomentum`. Call {@link step} once per
+ * batch.
+ *
+ * Values equal PyTorch's at every index a batch trains with. Where PyTorch
+ * differs:
+ * - a phase of zero length (for example `pctStart * totalSteps === 1`,
+ *   or `pctStart === 1`) takes its end value where PyTorch divides by zero;
+ * - after the last of the `totalSteps` calls to {@link step}, the schedule
+ *   holds its final value where PyTorch extrapolates past the cycle, and
+ *   one more call throws instead of failing later;
+ * - resuming with `lastEpoch` needs no optimizer state;
+ * - `finalDivFactor` or `divFactor` of 0, negative rates and non-finite
+ *   values are rejected with an error that names the option.
+ */
+export class OneCycleLR {
+  /** The engine running this schedule. */
+  readonly backend: 'js' | 'native';
+  readonly #engine: ScheduleEngine;
+  #calls = 0;
+
+  constructor(options: OneCycleOptions) {
+    const resolved = resolveOneCycle(options);
+    this.backend = resolveBackend(options.backend);
+    const binding = this.backend === 'native' ? loadNative() : null;
+    this.#engine = binding
+      ? new NativeScheduleEngine(binding, resolved)
+      : new JsScheduleEngine(resolved);
+  }
+
+  /** Rebuilds a schedule from {@link state}, like PyTorch's
+   * `load_state_dict`. */
+  static fromState(state: OneCycleState, backend: Backend = 'auto'): OneCycleLR {
+    if (typeof state !== 'object' || state === null) {
+      throw new TypeError(`state must be an object from OneCycleLR.state(), got ${state}.`);
+    }
+    return new OneCycleLR({ ...state, lastEpoch: state.lastEpoch - 1, backend });
+  }
+
+  /** Moves to the next step. Call it after every optimizer step,
+   * `totalSteps` times in all. */
+  step(): void {
+    const total = this.#engine.totalSteps();
+    const index = this.#engine.lastEpoch();
+    if (index >= total) {
+      this.#calls += 1;
+      throw new RangeError(
+        `OneCycleLR.step() was called ${total + this.#calls} times for a schedule of ` +
+          `${total} steps. Set totalSteps (or epochs * stepsPerEpoch) to the number of ` +
+          'optimizer steps in the run, and call step() once per batch.',
+      );
+    }
+    this.#engine.step();
+  }
+
+  /** Learning rate of each parameter group at the current step. */
+  getLastLr(): number[] {
+    return this.#engine.lastLr();
+  }
+
+  /** Momentum of each parameter group at the current step, or `null` when
+   * `cycleMomentum` is false. */
+  getLastMomentum(): number[] | null {
+    return this.#engine.lastMomentum();
+  }
+
+  /** PyTorch's `last_epoch`: the current step index, 0 after construction. */
+  get lastEpoch(): number {
+    return this.#engine.lastEpoch();
+  }
+
+  /** Number of steps in the cycle. */
+  get totalSteps(): number {
+    return this.#engine.totalSteps();
+  }
+
+  /** The learning rate and momentum at every step index `0 .. totalSteps - 1`,
+   * for previews and plots. */
+  getSchedule(): ScheduleArrays {
+    return this.#engine.arrays();
+  }
+
+  /** The schedule's complete state, for {@link OneCycleLR.fromState}. */
+  state(): OneCycleState {
+    return this.#engine.state();
+  }
+}
