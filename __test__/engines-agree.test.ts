@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { Mlp } from '../ts/index';
 import { BACKENDS, firstMismatch, relativeNorm } from './golden';
 
-/** A small seeded data set: 4-class labels from a fixed rule on 12
- * features drawn from a linear congruential sequence. */
+/** Builds a seeded data set: features from a linear congruential
+ * sequence and 4-class labels from a fixed rule on the first four. */
 function dataset(rows: number, inputs: number) {
   const x = new Float32Array(rows * inputs);
   let state = 12345;
@@ -63,7 +63,7 @@ describe('native and TypeScript engines', () => {
     const js = new Mlp({ layers: [12, 64, 4], activation: 'gelu', backend: 'js' });
     js.setWeights(native.getWeights());
     // Float32 sums of 64 products in two orders differ by a few ulps of the
-    // largest term; measured over the whole output, that is below 1e-6.
+    // largest term. Over the whole output, that stays below 1e-6.
     expect(relativeNorm(js.predict(x), native.predict(x))).toBeLessThan(1e-6);
   });
 });
@@ -80,6 +80,23 @@ describe.each(BACKENDS)('determinism on the %s engine', (backend) => {
     weights[0].forEach((layer, l) => {
       expect(weights[1][l].weight).toEqual(layer.weight);
       expect(weights[1][l].bias).toEqual(layer.bias);
+    });
+  });
+});
+
+describe('native engine threads', () => {
+  it('give bit-identical weights with 1 and 2 threads', async () => {
+    // Large enough for the matrix products to split across threads.
+    const { x, y } = dataset(1024, 256);
+    const labels = y.map((label) => label % 4);
+    const weights = [];
+    for (const threads of [1, 2]) {
+      const model = new Mlp({ layers: [256, 512, 4], seed: 4, threads, backend: 'native' });
+      await model.fit(x, labels, { ...fitOptions, epochs: 1, batchSize: 256 });
+      weights.push(model.getWeights());
+    }
+    weights[0].forEach((layer, l) => {
+      expect(weights[1][l].weight).toEqual(layer.weight);
     });
   });
 });

@@ -32,8 +32,8 @@ describe('Mlp on MNIST digits', () => {
     const { accuracy } = model.evaluate(split.xTest, split.yTest);
     expect(accuracy).toBeGreaterThanOrEqual(0.9);
     expect(history.epochs.at(-1)!.valAccuracy).toBe(accuracy);
-    // A blocked main thread would fire the 5 ms timer at most once or twice;
-    // a free one fires it on a good fraction of the intervals.
+    // A blocked main thread would fire the 5 ms timer once or twice at most.
+    // A free one fires it on a good fraction of the intervals.
     expect(ticks).toBeGreaterThan(Math.min(20, elapsed / 20));
   });
 });

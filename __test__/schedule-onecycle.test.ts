@@ -30,8 +30,8 @@ function options(config: Config, kwargs = config.scheduler_kwargs): OneCycleOpti
   return result as unknown as OneCycleOptions;
 }
 
-/** The momentum-like field PyTorch cycled (`momentum` or Adam's `beta1`),
- * or null when the schedule does not cycle momentum. */
+/** Returns the momentum-like field PyTorch cycled (`momentum` or Adam's
+ * `beta1`), or null when the schedule does not cycle momentum. */
 function momentumField(config: Config): string | null {
   if (config.scheduler_kwargs.cycle_momentum === false) return null;
   return 'momentum' in config.sequence ? 'momentum' : 'beta1';

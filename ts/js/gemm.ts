@@ -13,10 +13,7 @@
  * form ran at about 4.2 GFLOP/s for 128 x 256 x 784. A 4 x 4 blocked
  * i-k-j loop reached about 3.3 GFLOP/s, because it loads and stores its
  * float32 sums in `c` in the inner loop.
- *
- * NOTE: docs/semantics.md states that matrix products accumulate in
- * float32. The f64 sums here are more accurate and differ from a float32
- * sum only by float32 rounding.
+
  */
 
 /**

@@ -162,13 +162,8 @@ fn forward_narrow(shape: LinearShape, x: &[f32], weight: &[f32], y: &mut [f32]) 
     if rows == 0 || inputs == 0 || outputs == 0 {
         return;
     }
-    let run = |(x, y): (&[f32], &mut [f32])| {
-        for (x_row, y_row) in x.chunks_exact(inputs).zip(y.chunks_exact_mut(outputs)) {
-            for (y, w_row) in y_row.iter_mut().zip(weight.chunks_exact(inputs)) {
-                *y += dot(x_row, w_row);
-            }
-        }
-    };
+    let simd = Simd::detect();
+    let run = |(x, y): (&[f32], &mut [f32])| simd.run(ForwardRows { x, weight, y, inputs, outputs });
     match narrow_blocks(rows, rows * inputs * outputs) {
         Some(block) => {
             let x_blocks = x.par_chunks(block * inputs);
@@ -185,13 +180,8 @@ fn backward_input_narrow(shape: LinearShape, dy: &[f32], weight: &[f32], dx: &mu
     if rows == 0 || inputs == 0 || outputs == 0 {
         return;
     }
-    let run = |(dy, dx): (&[f32], &mut [f32])| {
-        for (dy_row, dx_row) in dy.chunks_exact(outputs).zip(dx.chunks_exact_mut(inputs)) {
-            for (&scale, w_row) in dy_row.iter().zip(weight.chunks_exact(inputs)) {
-                axpy(scale, w_row, dx_row);
-            }
-        }
-    };
+    let simd = Simd::detect();
+    let run = |(dy, dx): (&[f32], &mut [f32])| simd.run(InputRows { dy, weight, dx, inputs, outputs });
     match narrow_blocks(rows, rows * inputs * outputs) {
         Some(block) => {
             let dy_blocks = dy.par_chunks(block * outputs);
@@ -209,28 +199,99 @@ fn backward_weight_narrow(shape: LinearShape, dy: &[f32], x: &[f32], dw: &mut [f
     if rows == 0 || inputs == 0 || outputs == 0 {
         return;
     }
-    let run = |start: usize, count: usize, dw: &mut [f32]| {
-        for (dy_row, x_row) in dy.chunks_exact(outputs).zip(x.chunks_exact(inputs)) {
-            let x_part = &x_row[start..start + count];
-            for (&scale, dw_row) in dy_row.iter().zip(dw.chunks_exact_mut(inputs)) {
-                axpy(scale, x_part, &mut dw_row[start..start + count]);
-            }
-        }
-    };
+    let simd = Simd::detect();
     let Some(block) = narrow_blocks(inputs, rows * inputs * outputs) else {
-        return run(0, inputs, dw);
+        for (output, part) in dw.chunks_exact_mut(inputs).enumerate() {
+            simd.run(WeightPart { shape, dy, x, output, start: 0, part });
+        }
+        return;
     };
     let dw = SharedMut(dw.as_mut_ptr());
     (0..inputs.div_ceil(block)).into_par_iter().for_each(|index| {
         let start = index * block;
         let count = block.min(inputs - start);
-        // SAFETY: `dw` has `outputs * inputs` elements, and this task
-        // touches only columns `start .. start + count` of them, a range no
-        // other task touches. The borrow of `dw` outlives the tasks, which
-        // all finish before `for_each` returns.
-        let dw = unsafe { std::slice::from_raw_parts_mut(dw.get(), outputs * inputs) };
-        run(start, count, dw);
+        for output in 0..outputs {
+            // SAFETY: `dw` has `outputs * inputs` elements, so columns
+            // `start .. start + count` of row `output` lie inside it. No
+            // other task touches these columns, and the borrow of `dw`
+            // outlives the tasks, which finish before `for_each` returns.
+            let part = unsafe {
+                std::slice::from_raw_parts_mut(dw.get().add(output * inputs + start), count)
+            };
+            simd.run(WeightPart { shape, dy, x, output, start, part });
+        }
     });
+}
+
+/// Rows of the narrow forward pass: `y[r][o] += x[r] · weight[o]`.
+struct ForwardRows<'a> {
+    x: &'a [f32],
+    weight: &'a [f32],
+    y: &'a mut [f32],
+    inputs: usize,
+    outputs: usize,
+}
+
+impl SimdLoop for ForwardRows<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run(self) {
+        let rows = self.x.chunks_exact(self.inputs).zip(self.y.chunks_exact_mut(self.outputs));
+        for (x_row, y_row) in rows {
+            for (y, w_row) in y_row.iter_mut().zip(self.weight.chunks_exact(self.inputs)) {
+                *y += dot(x_row, w_row);
+            }
+        }
+    }
+}
+
+/// Rows of the narrow input gradient: `dx[r] = sum_o dy[r][o] * weight[o]`
+/// into a zeroed `dx`.
+struct InputRows<'a> {
+    dy: &'a [f32],
+    weight: &'a [f32],
+    dx: &'a mut [f32],
+    inputs: usize,
+    outputs: usize,
+}
+
+impl SimdLoop for InputRows<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run(self) {
+        let rows = self.dy.chunks_exact(self.outputs).zip(self.dx.chunks_exact_mut(self.inputs));
+        for (dy_row, dx_row) in rows {
+            for (&scale, w_row) in dy_row.iter().zip(self.weight.chunks_exact(self.inputs)) {
+                axpy(scale, w_row, dx_row);
+            }
+        }
+    }
+}
+
+/// Part of a row of the narrow weight gradient: adds
+/// `sum_r dy[r][output] * x[r][start ..]` to `part`.
+struct WeightPart<'a> {
+    shape: LinearShape,
+    dy: &'a [f32],
+    x: &'a [f32],
+    output: usize,
+    start: usize,
+    part: &'a mut [f32],
+}
+
+impl SimdLoop for WeightPart<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run(self) {
+        let LinearShape { inputs, outputs, .. } = self.shape;
+        let end = self.start + self.part.len();
+        for (dy_row, x_row) in self.dy.chunks_exact(outputs).zip(self.x.chunks_exact(inputs)) {
+            axpy(dy_row[self.output], &x_row[self.start..end], self.part);
+        }
+    }
 }
 
 /// Returns the rows (or columns) per task for a narrow kernel over `extent`
@@ -244,6 +305,7 @@ fn narrow_blocks(extent: usize, work: usize) -> Option<usize> {
 /// Returns `sum_i a[i] * b[i]`, summed in `DOT_LANES` interleaved partial
 /// sums that are then added pairwise, so the order depends only on the
 /// length.
+#[inline(always)]
 fn dot(a: &[f32], b: &[f32]) -> f32 {
     let mut lanes = [0.0f32; DOT_LANES];
     let (a_chunks, a_tail) = a.as_chunks::<DOT_LANES>();
@@ -265,10 +327,114 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
 }
 
 /// `y += alpha * x`.
+#[inline(always)]
 fn axpy(alpha: f32, x: &[f32], y: &mut [f32]) {
     for (y, &x) in y.iter_mut().zip(x) {
         *y += alpha * x;
     }
+}
+
+/// An instruction set that the crate's own vector loops (the narrow
+/// products, the SGD update) are compiled for, chosen at run time from what
+/// the CPU supports. Every loop uses separate multiplies and adds, never
+/// FMA, so all instruction sets give the same bits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Simd {
+    /// The target's baseline, SSE2 on x86-64.
+    Baseline,
+    /// 256-bit vectors.
+    #[cfg(target_arch = "x86_64")]
+    Avx2,
+    /// 512-bit vectors.
+    #[cfg(target_arch = "x86_64")]
+    Avx512,
+}
+
+/// A loop body that [`Simd::run`] compiles once per instruction set.
+/// Implementations mark `run` `#[inline(always)]`, so that it is compiled
+/// inside each wrapper with that wrapper's target features.
+pub(crate) trait SimdLoop {
+    /// What the loop returns.
+    type Output;
+
+    /// Runs the loop.
+    fn run(self) -> Self::Output;
+}
+
+impl Simd {
+    /// Returns the widest instruction set that the running CPU supports.
+    pub(crate) fn detect() -> Simd {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                return Simd::Avx512;
+            }
+            if std::arch::is_x86_feature_detected!("avx2") {
+                return Simd::Avx2;
+            }
+        }
+        Simd::Baseline
+    }
+
+    /// Returns every instruction set that the running CPU supports.
+    #[cfg(test)]
+    pub(crate) fn supported() -> Vec<Simd> {
+        let all = [
+            Simd::Baseline,
+            #[cfg(target_arch = "x86_64")]
+            Simd::Avx2,
+            #[cfg(target_arch = "x86_64")]
+            Simd::Avx512,
+        ];
+        all.into_iter().filter(|simd| simd.is_supported()).collect()
+    }
+
+    fn is_supported(self) -> bool {
+        match self {
+            Simd::Baseline => true,
+            #[cfg(target_arch = "x86_64")]
+            Simd::Avx2 => std::arch::is_x86_feature_detected!("avx2"),
+            #[cfg(target_arch = "x86_64")]
+            Simd::Avx512 => std::arch::is_x86_feature_detected!("avx512f"),
+        }
+    }
+
+    /// Runs `body` compiled for this instruction set.
+    ///
+    /// # Panics
+    ///
+    /// Panics if the running CPU does not support the instruction set.
+    #[inline]
+    pub(crate) fn run<L: SimdLoop>(self, body: L) -> L::Output {
+        assert!(self.is_supported(), "{self:?} is not supported by this CPU");
+        match self {
+            Simd::Baseline => body.run(),
+            // SAFETY: the assert above checked that the CPU has AVX2.
+            #[cfg(target_arch = "x86_64")]
+            Simd::Avx2 => unsafe { run_avx2(body) },
+            // SAFETY: the assert above checked that the CPU has AVX-512F.
+            #[cfg(target_arch = "x86_64")]
+            Simd::Avx512 => unsafe { run_avx512(body) },
+        }
+    }
+}
+
+/// # Safety
+///
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn run_avx2<L: SimdLoop>(body: L) -> L::Output {
+    body.run()
+}
+
+/// # Safety
+///
+/// The CPU must support AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn run_avx512<L: SimdLoop>(body: L) -> L::Output {
+    body.run()
 }
 
 /// A read-only strided view of a matrix.
@@ -511,6 +677,104 @@ mod tests {
         let expected_dw = reference(dy_view.transposed(), x_view, 0.0, &dw);
         for (&got, &want) in dx.iter().zip(&expected_dx).chain(dw.iter().zip(&expected_dw)) {
             assert!((f64::from(got) - want).abs() < 1e-5, "{got} vs {want}");
+        }
+    }
+
+    /// Runs the three products of `shape` on a pool of `threads` threads
+    /// and returns `y`, `dx` and `dw`.
+    fn products(shape: LinearShape, seed: u32, threads: usize) -> [Vec<f32>; 3] {
+        let LinearShape { rows, inputs, outputs } = shape;
+        let mut rng = Rng::new(seed);
+        let x = random(rows * inputs, &mut rng);
+        let w = random(outputs * inputs, &mut rng);
+        let bias = random(outputs, &mut rng);
+        let dy = random(rows * outputs, &mut rng);
+        let mut y = vec![0.0; rows * outputs];
+        let mut dx = vec![0.0; rows * inputs];
+        let mut dw = vec![0.0; outputs * inputs];
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| {
+            linear_forward(shape, &x, &w, &bias, &mut y);
+            linear_backward_input(shape, &dy, &w, &mut dx);
+            linear_backward_weight(shape, &dy, &x, &mut dw);
+        });
+        [y, dx, dw]
+    }
+
+    #[test]
+    fn narrow_products_match_f64_reference() {
+        // Inputs 0 to 17 and 257 reach every remainder of the 16-lane dot
+        // product; outputs 1 to 16 take the narrow kernels.
+        for inputs in (0..=17).chain([257]) {
+            for outputs in [1, 2, 10, NARROW_OUTPUTS] {
+                let shape = LinearShape { rows: 5, inputs, outputs };
+                let [y, dx, dw] = products(shape, inputs as u32, 1);
+                let mut rng = Rng::new(inputs as u32);
+                let x = random(5 * inputs, &mut rng);
+                let w = random(outputs * inputs, &mut rng);
+                let bias = random(outputs, &mut rng);
+                let dy = random(5 * outputs, &mut rng);
+                let bias_rows: Vec<f32> = (0..5).flat_map(|_| bias.iter().copied()).collect();
+                let x_view = MatRef::row_major(&x, 5, inputs);
+                let w_view = MatRef::row_major(&w, outputs, inputs);
+                let dy_view = MatRef::row_major(&dy, 5, outputs);
+                let expected = [
+                    reference(x_view, w_view.transposed(), 1.0, &bias_rows),
+                    reference(dy_view, w_view, 0.0, &dx),
+                    reference(dy_view.transposed(), x_view, 0.0, &dw),
+                ];
+                for (name, got, want) in [("y", &y, &expected[0]), ("dx", &dx, &expected[1]), ("dw", &dw, &expected[2])] {
+                    for (index, (&got, &want)) in got.iter().zip(want).enumerate() {
+                        let close = (f64::from(got) - want).abs() < 1e-4;
+                        assert!(close, "{name} of {shape:?} at {index}: {got} vs {want}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn narrow_kernels_give_same_bits_on_every_instruction_set() {
+        let mut rng = Rng::new(31);
+        for inputs in (1..=17).chain([257]) {
+            let shape = LinearShape { rows: 3, inputs, outputs: 4 };
+            let x = random(3 * inputs, &mut rng);
+            let w = random(4 * inputs, &mut rng);
+            let dy = random(3 * 4, &mut rng);
+            let run_all = |simd: Simd| {
+                let mut y = vec![0.5; 3 * 4];
+                simd.run(ForwardRows { x: &x, weight: &w, y: &mut y, inputs, outputs: 4 });
+                let mut dx = vec![0.0; 3 * inputs];
+                simd.run(InputRows { dy: &dy, weight: &w, dx: &mut dx, inputs, outputs: 4 });
+                let mut dw = vec![0.0; inputs];
+                simd.run(WeightPart { shape, dy: &dy, x: &x, output: 2, start: 0, part: &mut dw });
+                [y, dx, dw].map(|v| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>())
+            };
+            let baseline = run_all(Simd::Baseline);
+            for simd in Simd::supported() {
+                assert_eq!(run_all(simd), baseline, "{simd:?} with {inputs} inputs");
+            }
+        }
+    }
+
+    #[test]
+    fn thread_count_leaves_products_unchanged() {
+        // Each shape has at least 2 * PARALLEL_MIN_WORK multiply-adds, so
+        // with several threads every product is split.
+        let shapes = [
+            LinearShape { rows: 512, inputs: 130, outputs: 10 },
+            LinearShape { rows: 100, inputs: 300, outputs: 70 },
+            LinearShape { rows: 70, inputs: 300, outputs: 100 },
+        ];
+        for shape in shapes {
+            let one = products(shape, 21, 1);
+            for threads in [2, 3] {
+                let many = products(shape, 21, threads);
+                for (name, (a, b)) in ["y", "dx", "dw"].iter().zip(one.iter().zip(&many)) {
+                    let same = a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits());
+                    assert!(same, "{name} of {shape:?} differs with {threads} threads");
+                }
+            }
         }
     }
 

@@ -20,6 +20,7 @@
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
+use crate::gemm::{Simd, SimdLoop};
 
 /// Elements below which a tensor is updated on the calling thread alone.
 const PARALLEL_MIN_ELEMENTS: usize = 1 << 15;
@@ -94,7 +95,7 @@ pub struct Sgd {
     options: SgdOptions,
     sizes: Vec<usize>,
     buffers: Vec<Option<Vec<f32>>>,
-    kernel: Kernel,
+    simd: Simd,
 }
 
 impl Sgd {
@@ -106,7 +107,7 @@ impl Sgd {
             options,
             sizes: sizes.to_vec(),
             buffers: vec![None; sizes.len()],
-            kernel: Kernel::detect(),
+            simd: Simd::detect(),
         })
     }
 
@@ -146,26 +147,30 @@ impl Sgd {
             dampening_complement: (1.0 - self.options.dampening) as f32,
             weight_decay: self.options.weight_decay as f32,
         };
-        let kernel = self.kernel;
+        let simd = self.simd;
         let parallel = size >= PARALLEL_MIN_ELEMENTS && rayon::current_num_threads() > 1;
-        if momentum == 0.0 {
-            if parallel {
-                let chunks = weight.par_chunks_mut(PARALLEL_CHUNK).zip(grad.par_chunks(PARALLEL_CHUNK));
-                chunks.for_each(|(w, g)| kernel.plain(w, g, params));
-            } else {
-                kernel.plain(weight, grad, params);
-            }
-            return;
-        }
-        let first = self.buffers[index].is_none();
-        let buffer = self.buffers[index].get_or_insert_with(|| vec![0.0; size]);
-        let kind = UpdateKind { first, nesterov: self.options.nesterov };
-        if parallel {
-            let chunks = weight.par_chunks_mut(PARALLEL_CHUNK).zip(grad.par_chunks(PARALLEL_CHUNK));
-            let chunks = chunks.zip(buffer.par_chunks_mut(PARALLEL_CHUNK));
-            chunks.for_each(|((w, g), b)| kernel.momentum(w, g, b, params, kind));
+        let buffer = if momentum == 0.0 {
+            None
         } else {
-            kernel.momentum(weight, grad, buffer, params, kind);
+            Some(&mut self.buffers[index])
+        };
+        let kind = UpdateKind {
+            first: buffer.as_ref().is_some_and(|b| b.is_none()),
+            nesterov: self.options.nesterov,
+        };
+        let buffer = buffer.map(|b| b.get_or_insert_with(|| vec![0.0; size]).as_mut_slice());
+        match (buffer, parallel) {
+            (None, false) => update(simd, weight, grad, None, params, kind),
+            (Some(b), false) => update(simd, weight, grad, Some(b), params, kind),
+            (None, true) => {
+                let chunks = weight.par_chunks_mut(PARALLEL_CHUNK).zip(grad.par_chunks(PARALLEL_CHUNK));
+                chunks.for_each(|(w, g)| update(simd, w, g, None, params, kind));
+            }
+            (Some(b), true) => {
+                let chunks = weight.par_chunks_mut(PARALLEL_CHUNK).zip(grad.par_chunks(PARALLEL_CHUNK));
+                let chunks = chunks.zip(b.par_chunks_mut(PARALLEL_CHUNK));
+                chunks.for_each(|((w, g), b)| update(simd, w, g, Some(b), params, kind));
+            }
         }
     }
 }
@@ -188,73 +193,56 @@ struct UpdateKind {
     nesterov: bool,
 }
 
-/// The instruction set that the update loops are compiled for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kernel {
-    /// The target's baseline, SSE2 on x86-64.
-    Scalar,
-    /// 256-bit vectors.
-    #[cfg(target_arch = "x86_64")]
-    Avx2,
-    /// 512-bit vectors.
-    #[cfg(target_arch = "x86_64")]
-    Avx512,
+/// Runs the update of one tensor (or a part of it) compiled for `simd`.
+fn update(
+    simd: Simd,
+    w: &mut [f32],
+    g: &[f32],
+    buf: Option<&mut [f32]>,
+    p: StepParams,
+    kind: UpdateKind,
+) {
+    let Some(b) = buf else {
+        return simd.run(PlainUpdate { w, g, p });
+    };
+    match (kind.first, kind.nesterov) {
+        (true, true) => simd.run(MomentumUpdate::<true, true> { w, g, b, p }),
+        (true, false) => simd.run(MomentumUpdate::<true, false> { w, g, b, p }),
+        (false, true) => simd.run(MomentumUpdate::<false, true> { w, g, b, p }),
+        (false, false) => simd.run(MomentumUpdate::<false, false> { w, g, b, p }),
+    }
 }
 
-impl Kernel {
-    /// Returns the widest kernel that the running CPU supports.
-    fn detect() -> Kernel {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx512f") {
-                return Kernel::Avx512;
-            }
-            if std::arch::is_x86_feature_detected!("avx2") {
-                return Kernel::Avx2;
-            }
-        }
-        Kernel::Scalar
-    }
+struct PlainUpdate<'a> {
+    w: &'a mut [f32],
+    g: &'a [f32],
+    p: StepParams,
+}
 
-    fn plain(self, w: &mut [f32], g: &[f32], p: StepParams) {
-        match self {
-            Kernel::Scalar => plain_update(w, g, p),
-            // SAFETY: `detect` chose this kernel after checking that the CPU
-            // has the feature, and tests pick it only under the same check.
-            #[cfg(target_arch = "x86_64")]
-            Kernel::Avx2 => unsafe { x86::plain_avx2(w, g, p) },
-            // SAFETY: as above.
-            #[cfg(target_arch = "x86_64")]
-            Kernel::Avx512 => unsafe { x86::plain_avx512(w, g, p) },
-        }
-    }
+impl SimdLoop for PlainUpdate<'_> {
+    type Output = ();
 
-    fn momentum(self, w: &mut [f32], g: &[f32], buf: &mut [f32], p: StepParams, kind: UpdateKind) {
-        match (kind.first, kind.nesterov) {
-            (true, true) => self.momentum_for::<true, true>(w, g, buf, p),
-            (true, false) => self.momentum_for::<true, false>(w, g, buf, p),
-            (false, true) => self.momentum_for::<false, true>(w, g, buf, p),
-            (false, false) => self.momentum_for::<false, false>(w, g, buf, p),
-        }
+    #[inline(always)]
+    fn run(self) {
+        plain_update(self.w, self.g, self.p);
     }
+}
 
-    fn momentum_for<const FIRST: bool, const NESTEROV: bool>(
-        self,
-        w: &mut [f32],
-        g: &[f32],
-        buf: &mut [f32],
-        p: StepParams,
-    ) {
-        match self {
-            Kernel::Scalar => momentum_update::<FIRST, NESTEROV>(w, g, buf, p),
-            // SAFETY: `detect` chose this kernel after checking that the CPU
-            // has the feature, and tests pick it only under the same check.
-            #[cfg(target_arch = "x86_64")]
-            Kernel::Avx2 => unsafe { x86::momentum_avx2::<FIRST, NESTEROV>(w, g, buf, p) },
-            // SAFETY: as above.
-            #[cfg(target_arch = "x86_64")]
-            Kernel::Avx512 => unsafe { x86::momentum_avx512::<FIRST, NESTEROV>(w, g, buf, p) },
-        }
+/// The momentum update, with the seeding and Nesterov choices made at
+/// compile time so that the loop has no branches.
+struct MomentumUpdate<'a, const FIRST: bool, const NESTEROV: bool> {
+    w: &'a mut [f32],
+    g: &'a [f32],
+    b: &'a mut [f32],
+    p: StepParams,
+}
+
+impl<const FIRST: bool, const NESTEROV: bool> SimdLoop for MomentumUpdate<'_, FIRST, NESTEROV> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run(self) {
+        momentum_update::<FIRST, NESTEROV>(self.w, self.g, self.b, self.p);
     }
 }
 
@@ -271,8 +259,8 @@ fn plain_update(w: &mut [f32], g: &[f32], p: StepParams) {
     }
 }
 
-/// The momentum update, with the seeding and Nesterov choices made at
-/// compile time so that the loop has no branches.
+/// `buf = mu buf + (1 - dampening) g'` (or `g'` at the first step), then
+/// `w -= lr * step`, where `g' = g + weight_decay * w`.
 #[inline(always)]
 fn momentum_update<const FIRST: bool, const NESTEROV: bool>(
     w: &mut [f32],
@@ -297,54 +285,6 @@ fn momentum_update<const FIRST: bool, const NESTEROV: bool>(
     }
 }
 
-/// The update loops compiled with wider vector instructions enabled.
-#[cfg(target_arch = "x86_64")]
-mod x86 {
-    use super::{momentum_update, plain_update, StepParams};
-
-    /// # Safety
-    ///
-    /// The CPU must support AVX2.
-    #[target_feature(enable = "avx2")]
-    pub(super) unsafe fn plain_avx2(w: &mut [f32], g: &[f32], p: StepParams) {
-        plain_update(w, g, p);
-    }
-
-    /// # Safety
-    ///
-    /// The CPU must support AVX-512F.
-    #[target_feature(enable = "avx512f")]
-    pub(super) unsafe fn plain_avx512(w: &mut [f32], g: &[f32], p: StepParams) {
-        plain_update(w, g, p);
-    }
-
-    /// # Safety
-    ///
-    /// The CPU must support AVX2.
-    #[target_feature(enable = "avx2")]
-    pub(super) unsafe fn momentum_avx2<const FIRST: bool, const NESTEROV: bool>(
-        w: &mut [f32],
-        g: &[f32],
-        buf: &mut [f32],
-        p: StepParams,
-    ) {
-        momentum_update::<FIRST, NESTEROV>(w, g, buf, p);
-    }
-
-    /// # Safety
-    ///
-    /// The CPU must support AVX-512F.
-    #[target_feature(enable = "avx512f")]
-    pub(super) unsafe fn momentum_avx512<const FIRST: bool, const NESTEROV: bool>(
-        w: &mut [f32],
-        g: &[f32],
-        buf: &mut [f32],
-        p: StepParams,
-    ) {
-        momentum_update::<FIRST, NESTEROV>(w, g, buf, p);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -352,21 +292,6 @@ mod tests {
 
     fn options(momentum: f64, dampening: f64, nesterov: bool, weight_decay: f64) -> SgdOptions {
         SgdOptions { lr: 0.1, momentum, dampening, nesterov, weight_decay }
-    }
-
-    /// The kernels that the running CPU supports.
-    fn supported_kernels() -> Vec<Kernel> {
-        let mut kernels = vec![Kernel::Scalar];
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx2") {
-                kernels.push(Kernel::Avx2);
-            }
-            if std::arch::is_x86_feature_detected!("avx512f") {
-                kernels.push(Kernel::Avx512);
-            }
-        }
-        kernels
     }
 
     #[test]
@@ -416,7 +341,7 @@ mod tests {
     }
 
     #[test]
-    fn every_kernel_gives_scalar_bits() {
+    fn every_instruction_set_gives_baseline_bits() {
         let mut rng = Rng::new(5);
         // Sizes 0 to 17 and 257 reach every remainder of the 8- and
         // 16-lane vector loops.
@@ -434,24 +359,25 @@ mod tests {
                 for nesterov in [true, false] {
                     let kind = UpdateKind { first, nesterov };
                     let (mut w_ref, mut b_ref) = (w0.clone(), b0.clone());
-                    Kernel::Scalar.momentum(&mut w_ref, &g, &mut b_ref, p, kind);
-                    for kernel in supported_kernels() {
+                    update(Simd::Baseline, &mut w_ref, &g, Some(&mut b_ref), p, kind);
+                    for simd in Simd::supported() {
                         let (mut w, mut b) = (w0.clone(), b0.clone());
-                        kernel.momentum(&mut w, &g, &mut b, p, kind);
+                        update(simd, &mut w, &g, Some(&mut b), p, kind);
                         let same = |x: &[f32], y: &[f32]| {
                             x.iter().zip(y).all(|(x, y)| x.to_bits() == y.to_bits())
                         };
-                        assert!(same(&w, &w_ref), "{kernel:?} {kind:?} size {size}");
-                        assert!(same(&b, &b_ref), "{kernel:?} {kind:?} size {size}");
+                        assert!(same(&w, &w_ref), "{simd:?} {kind:?} size {size}");
+                        assert!(same(&b, &b_ref), "{simd:?} {kind:?} size {size}");
                     }
                 }
             }
+            let kind = UpdateKind { first: false, nesterov: false };
             let mut w_ref = w0.clone();
-            Kernel::Scalar.plain(&mut w_ref, &g, p);
-            for kernel in supported_kernels() {
+            update(Simd::Baseline, &mut w_ref, &g, None, p, kind);
+            for simd in Simd::supported() {
                 let mut w = w0.clone();
-                kernel.plain(&mut w, &g, p);
-                assert_eq!(w, w_ref, "{kernel:?} size {size}");
+                update(simd, &mut w, &g, None, p, kind);
+                assert_eq!(w, w_ref, "{simd:?} size {size}");
             }
         }
     }

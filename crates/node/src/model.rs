@@ -49,7 +49,7 @@ pub struct DataSet {
     pub values: Option<Float32Array>,
 }
 
-/// What one epoch did, as `fit` reports it.
+/// The summary of one epoch, as `fit` reports it.
 #[napi(object)]
 #[derive(Clone)]
 pub struct EpochReport {
