@@ -66,7 +66,7 @@ export interface DataSet {
   values?: Float32Array
 }
 
-/** What one epoch did, as `fit` reports it. */
+/** The summary of one epoch, as `fit` reports it. */
 export interface EpochReport {
   epoch: number
   loss: number

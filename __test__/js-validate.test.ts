@@ -188,7 +188,7 @@ describe('resolveFit', () => {
       epochs: 1,
       batchSize: 32,
       loss: 'cross_entropy',
-      lr: 0.01,
+      lr: 0.001,
       momentum: 0,
       dampening: 0,
       nesterov: false,

@@ -27,6 +27,9 @@ export class OneCycleLR {
   /** The engine running this schedule. */
   readonly backend: 'js' | 'native';
   readonly #engine: ScheduleEngine;
+  /** Cached so that a step crosses into the engine once. */
+  readonly #totalSteps: number;
+  #index: number;
   #calls = 0;
 
   constructor(options: OneCycleOptions) {
@@ -36,6 +39,8 @@ export class OneCycleLR {
     this.#engine = binding
       ? new NativeScheduleEngine(binding, resolved)
       : new JsScheduleEngine(resolved);
+    this.#totalSteps = this.#engine.totalSteps();
+    this.#index = this.#engine.lastEpoch();
   }
 
   /** Rebuilds a schedule from {@link state}, like PyTorch's
@@ -50,9 +55,8 @@ export class OneCycleLR {
   /** Moves to the next step. Call it after every optimizer step,
    * `totalSteps` times in all. */
   step(): void {
-    const total = this.#engine.totalSteps();
-    const index = this.#engine.lastEpoch();
-    if (index >= total) {
+    const total = this.#totalSteps;
+    if (this.#index >= total) {
       this.#calls += 1;
       throw new RangeError(
         `OneCycleLR.step() was called ${total + this.#calls} times for a schedule of ` +
@@ -61,6 +65,7 @@ export class OneCycleLR {
       );
     }
     this.#engine.step();
+    this.#index += 1;
   }
 
   /** Learning rate of each parameter group at the current step. */
@@ -76,12 +81,12 @@ export class OneCycleLR {
 
   /** PyTorch's `last_epoch`: the current step index, 0 after construction. */
   get lastEpoch(): number {
-    return this.#engine.lastEpoch();
+    return this.#index;
   }
 
   /** Number of steps in the cycle. */
   get totalSteps(): number {
-    return this.#engine.totalSteps();
+    return this.#totalSteps;
   }
 
   /** The learning rate and momentum at every step index `0 .. totalSteps - 1`,

@@ -122,7 +122,7 @@ export interface LayerWeights {
 
 /** SGD settings, with PyTorch's names and defaults. */
 export interface SgdOptions {
-  /** Learning rate when no schedule is given. Default 0.01. */
+  /** Learning rate when no schedule is given. Default 0.001, as in PyTorch 2. */
   lr?: number;
   /** Momentum factor, used when the schedule does not cycle momentum.
    * Default 0. */

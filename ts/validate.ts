@@ -543,7 +543,7 @@ function resolveOptimizer(value: unknown) {
   checkKeys(bag, OPTIMIZER_KEYS, 'optimizer');
   const nonNegative = 'a finite number >= 0';
   return {
-    lr: optionalNumber(bag.lr, 0.01, 'optimizer.lr', nonNegative, isNonNegative),
+    lr: optionalNumber(bag.lr, 0.001, 'optimizer.lr', nonNegative, isNonNegative),
     momentum: optionalNumber(bag.momentum, 0, 'optimizer.momentum', nonNegative, isNonNegative),
     dampening: optionalNumber(
       bag.dampening,

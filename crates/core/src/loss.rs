@@ -50,13 +50,13 @@ impl Loss {
         }
     }
 
-    /// Whether the loss takes class indices ([`Targets::Classes`]) rather
+    /// Returns whether the loss takes class indices ([`Targets::Classes`]) rather
     /// than a matrix of values.
     pub fn takes_classes(self) -> bool {
         self == Loss::CrossEntropy
     }
 
-    /// Whether validation reports an accuracy for this loss.
+    /// Returns whether validation reports an accuracy for this loss.
     pub fn has_accuracy(self) -> bool {
         self != Loss::Mse
     }
@@ -83,16 +83,25 @@ impl Loss {
         match (self, targets) {
             (Loss::Mse, Targets::Values(y)) => {
                 assert_eq!(output.len(), y.len(), "mse targets length");
-                output.iter().zip(y).map(|(&z, &y)| squared_error(z, y)).sum()
+                output
+                    .iter()
+                    .zip(y)
+                    .map(|(&z, &y)| squared_error(z, y))
+                    .sum()
             }
             (Loss::BceWithLogits, Targets::Values(y)) => {
                 assert_eq!(output.len(), y.len(), "bce_with_logits targets length");
                 output.iter().zip(y).map(|(&z, &y)| bce_term(z, y)).sum()
             }
             (Loss::CrossEntropy, Targets::Classes(classes)) => {
-                assert_eq!(output.len(), classes.len() * outputs, "cross_entropy targets length");
+                assert_eq!(
+                    output.len(),
+                    classes.len() * outputs,
+                    "cross_entropy targets length"
+                );
                 let rows = output.chunks_exact(outputs).zip(classes);
-                rows.map(|(z, &class)| log_sum_exp(z).0 - f64::from(z[class as usize])).sum()
+                rows.map(|(z, &class)| log_sum_exp(z).0 - f64::from(z[class as usize]))
+                    .sum()
             }
             _ => panic!("{} takes {} targets", self.name(), self.target_kind()),
         }
@@ -113,7 +122,7 @@ impl Loss {
         grad: &mut [f32],
     ) -> f64 {
         assert_eq!(output.len(), grad.len(), "loss gradient length");
-        let rows = if outputs == 0 { 0 } else { output.len() / outputs };
+        let rows = output.len().checked_div(outputs).unwrap_or(0);
         let count = self.mean_count(rows, outputs);
         if count == 0 {
             return f64::NAN;
@@ -149,11 +158,18 @@ impl Loss {
             (Loss::Mse, _) => None,
             (Loss::BceWithLogits, Targets::Values(y)) => {
                 assert_eq!(output.len(), y.len(), "bce_with_logits targets length");
-                let correct = output.iter().zip(y).filter(|(&z, &y)| (z > 0.0) == (y >= 0.5));
+                let correct = output
+                    .iter()
+                    .zip(y)
+                    .filter(|(&z, &y)| (z > 0.0) == (y >= 0.5));
                 Some((correct.count(), y.len()))
             }
             (Loss::CrossEntropy, Targets::Classes(classes)) => {
-                assert_eq!(output.len(), classes.len() * outputs, "cross_entropy targets length");
+                assert_eq!(
+                    output.len(),
+                    classes.len() * outputs,
+                    "cross_entropy targets length"
+                );
                 let rows = output.chunks_exact(outputs).zip(classes);
                 let correct = rows.filter(|(z, &class)| argmax(z) == class as usize);
                 Some((correct.count(), classes.len()))
@@ -181,12 +197,15 @@ impl FromStr for Loss {
     type Err = Error;
 
     fn from_str(name: &str) -> Result<Self> {
-        Loss::ALL.into_iter().find(|loss| loss.name() == name).ok_or_else(|| {
-            Error::InvalidOption(format!(
-                "unknown loss {name:?}: expected one of {}",
-                Loss::NAMES.join(", ")
-            ))
-        })
+        Loss::ALL
+            .into_iter()
+            .find(|loss| loss.name() == name)
+            .ok_or_else(|| {
+                Error::InvalidOption(format!(
+                    "unknown loss {name:?}: expected one of {}",
+                    Loss::NAMES.join(", ")
+                ))
+            })
     }
 }
 
@@ -304,7 +323,9 @@ fn bce_term(z: f32, y: f32) -> f64 {
 
 /// Returns `(max + log(sum(exp(z - max))), max)` for one row.
 fn log_sum_exp(z: &[f32]) -> (f64, f64) {
-    let max = z.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(f64::from(v)));
+    let max = z
+        .iter()
+        .fold(f64::NEG_INFINITY, |m, &v| m.max(f64::from(v)));
     let sum: f64 = z.iter().map(|&v| (f64::from(v) - max).exp()).sum();
     (max + sum.ln(), max)
 }
@@ -342,11 +363,22 @@ fn bce_backward(output: &[f32], y: &[f32], count: usize, grad: &mut [f32]) -> f6
     sum
 }
 
-fn cross_entropy_backward(output: &[f32], outputs: usize, classes: &[i32], grad: &mut [f32]) -> f64 {
-    assert_eq!(output.len(), classes.len() * outputs, "cross_entropy targets length");
+fn cross_entropy_backward(
+    output: &[f32],
+    outputs: usize,
+    classes: &[i32],
+    grad: &mut [f32],
+) -> f64 {
+    assert_eq!(
+        output.len(),
+        classes.len() * outputs,
+        "cross_entropy targets length"
+    );
     let scale = 1.0 / classes.len() as f64;
     let mut sum = 0.0;
-    let rows = output.chunks_exact(outputs).zip(grad.chunks_exact_mut(outputs));
+    let rows = output
+        .chunks_exact(outputs)
+        .zip(grad.chunks_exact_mut(outputs));
     for ((z, g), &class) in rows.zip(classes) {
         let class = class as usize;
         let (lse, _) = log_sum_exp(z);
@@ -372,14 +404,18 @@ mod tests {
         }
         let message = "hinge".parse::<Loss>().unwrap_err().to_string();
         assert!(message.contains("\"hinge\""), "{message}");
-        assert!(message.contains("mse, cross_entropy, bce_with_logits"), "{message}");
+        assert!(
+            message.contains("mse, cross_entropy, bce_with_logits"),
+            "{message}"
+        );
     }
 
     #[test]
     fn values_by_hand() {
         let mut grad = [0.0; 2];
         // ((1 - 0)^2 + (3 - 1)^2) / 2 = 2.5, gradient 2 (z - y) / 2.
-        let loss = Loss::Mse.forward_backward(&[1.0, 3.0], 2, Targets::Values(&[0.0, 1.0]), &mut grad);
+        let loss =
+            Loss::Mse.forward_backward(&[1.0, 3.0], 2, Targets::Values(&[0.0, 1.0]), &mut grad);
         assert_eq!(loss, 2.5);
         assert_eq!(grad, [1.0, 2.0]);
 
@@ -391,7 +427,8 @@ mod tests {
 
         // z = 0: log(2), gradient sigmoid(0) - y.
         let mut grad = [0.0; 1];
-        let loss = Loss::BceWithLogits.forward_backward(&[0.0], 1, Targets::Values(&[1.0]), &mut grad);
+        let loss =
+            Loss::BceWithLogits.forward_backward(&[0.0], 1, Targets::Values(&[1.0]), &mut grad);
         assert!((loss - std::f64::consts::LN_2).abs() < 1e-15);
         assert_eq!(grad, [-0.5]);
     }
@@ -399,7 +436,8 @@ mod tests {
     #[test]
     fn cross_entropy_is_stable_for_large_logits() {
         let mut grad = [0.0; 2];
-        let loss = Loss::CrossEntropy.forward_backward(&[1e30, 0.0], 2, Targets::Classes(&[0]), &mut grad);
+        let loss =
+            Loss::CrossEntropy.forward_backward(&[1e30, 0.0], 2, Targets::Classes(&[0]), &mut grad);
         assert_eq!(loss, 0.0);
         assert_eq!(grad, [0.0, 0.0]);
         let loss = Loss::BceWithLogits.sum(&[-1e4], 1, Targets::Values(&[1.0]));
@@ -412,35 +450,70 @@ mod tests {
         let correct = Loss::CrossEntropy.count_correct(&logits, 3, Targets::Classes(&[1, 2]));
         // The second row ties between classes 0 and 2, and the first wins.
         assert_eq!(correct, Some((1, 2)));
-        let correct =
-            Loss::BceWithLogits.count_correct(&[0.5, -0.5, 0.0], 1, Targets::Values(&[1.0, 0.0, 0.5]));
+        let correct = Loss::BceWithLogits.count_correct(
+            &[0.5, -0.5, 0.0],
+            1,
+            Targets::Values(&[1.0, 0.0, 0.5]),
+        );
         assert_eq!(correct, Some((2, 3)));
-        assert_eq!(Loss::Mse.count_correct(&[0.0], 1, Targets::Values(&[0.0])), None);
+        assert_eq!(
+            Loss::Mse.count_correct(&[0.0], 1, Targets::Values(&[0.0])),
+            None
+        );
     }
 
     #[test]
     fn validation_names_the_value() {
-        let err = Targets::Classes(&[0, 3]).validate(Loss::CrossEntropy, 2, 3, "y").unwrap_err();
+        let err = Targets::Classes(&[0, 3])
+            .validate(Loss::CrossEntropy, 2, 3, "y")
+            .unwrap_err();
         assert!(err.to_string().contains("y[1] = 3"), "{err}");
         assert!(err.to_string().contains("[0, 3)"), "{err}");
 
-        let err = Targets::Classes(&[0]).validate(Loss::CrossEntropy, 2, 3, "y").unwrap_err();
-        assert!(err.to_string().contains("1 class indices but x has 2 rows"), "{err}");
+        let err = Targets::Classes(&[0])
+            .validate(Loss::CrossEntropy, 2, 3, "y")
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("1 class indices but x has 2 rows"),
+            "{err}"
+        );
 
         let values = [0.0, f32::NAN];
-        let err = Targets::Values(&values).validate(Loss::Mse, 1, 2, "y").unwrap_err();
+        let err = Targets::Values(&values)
+            .validate(Loss::Mse, 1, 2, "y")
+            .unwrap_err();
         assert!(err.to_string().contains("y[0][1] is NaN"), "{err}");
 
-        let err = Targets::Values(&[1.5]).validate(Loss::BceWithLogits, 1, 1, "y").unwrap_err();
-        assert!(err.to_string().contains("y[0][0] = 1.5 is outside [0, 1]"), "{err}");
+        let err = Targets::Values(&[1.5])
+            .validate(Loss::BceWithLogits, 1, 1, "y")
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("y[0][0] = 1.5 is outside [0, 1]"),
+            "{err}"
+        );
 
-        let err = Targets::Values(&[1.0]).validate(Loss::CrossEntropy, 1, 1, "y").unwrap_err();
-        assert!(err.to_string().contains("cross_entropy takes class indices"), "{err}");
+        let err = Targets::Values(&[1.0])
+            .validate(Loss::CrossEntropy, 1, 1, "y")
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("cross_entropy takes class indices"),
+            "{err}"
+        );
 
-        let err = Targets::Classes(&[0]).validate(Loss::Mse, 1, 1, "y").unwrap_err();
-        assert!(err.to_string().contains("mse takes a [rows][1] matrix"), "{err}");
+        let err = Targets::Classes(&[0])
+            .validate(Loss::Mse, 1, 1, "y")
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("mse takes a [rows][1] matrix"),
+            "{err}"
+        );
 
-        let err = Targets::Values(&[0.0; 3]).validate(Loss::Mse, 2, 2, "val_y").unwrap_err();
-        assert!(err.to_string().contains("val_y has 3 values but 2 rows × 2 outputs need 4"));
+        let err = Targets::Values(&[0.0; 3])
+            .validate(Loss::Mse, 2, 2, "val_y")
+            .unwrap_err();
+        assert!(err
+            .to_string()
+            .contains("val_y has 3 values but 2 rows × 2 outputs need 4"));
     }
 }

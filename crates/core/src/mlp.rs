@@ -76,7 +76,11 @@ impl Mlp {
                 Dense { weight, bias }
             })
             .collect();
-        Ok(Mlp { sizes: sizes.to_vec(), activation, layers })
+        Ok(Mlp {
+            sizes: sizes.to_vec(),
+            activation,
+            layers,
+        })
     }
 
     /// Returns the layer sizes `[n_0, ..., n_L]`.
@@ -101,7 +105,10 @@ impl Mlp {
 
     /// Returns the number of weights and biases.
     pub fn parameter_count(&self) -> usize {
-        self.layers.iter().map(|layer| layer.weight.len() + layer.bias.len()).sum()
+        self.layers
+            .iter()
+            .map(|layer| layer.weight.len() + layer.bias.len())
+            .sum()
     }
 
     /// Returns the parameters of every layer, first layer first.
@@ -175,7 +182,10 @@ impl Mlp {
         let outputs = self.outputs();
         let mut result = vec![0.0; rows * outputs];
         let mut scratch = self.inference_scratch(rows);
-        for (start, out) in (0..rows).step_by(INFERENCE_ROWS).zip(result.chunks_mut(INFERENCE_ROWS * outputs)) {
+        for (start, out) in (0..rows)
+            .step_by(INFERENCE_ROWS)
+            .zip(result.chunks_mut(INFERENCE_ROWS * outputs))
+        {
             let count = out.len() / outputs.max(1);
             let chunk = &x[start * self.inputs()..(start + count) * self.inputs()];
             out.copy_from_slice(self.infer(chunk, count, &mut scratch));
@@ -199,7 +209,9 @@ impl Mlp {
         validate_inputs(x, rows, self.inputs(), "x")?;
         targets.validate(loss, rows, self.outputs(), "y")?;
         if rows == 0 {
-            return Err(Error::Shape("cannot evaluate on 0 rows: pass at least one sample".into()));
+            return Err(Error::Shape(
+                "cannot evaluate on 0 rows: pass at least one sample".into(),
+            ));
         }
         let (inputs, outputs) = (self.inputs(), self.outputs());
         let mut scratch = self.inference_scratch(rows);
@@ -226,7 +238,15 @@ impl Mlp {
         let layer_outputs = &self.sizes[1..];
         let buffers = |keep: &dyn Fn(usize) -> bool| -> Vec<Vec<f32>> {
             let sizes = layer_outputs.iter().enumerate();
-            sizes.map(|(l, &n)| if keep(l) { vec![0.0; max_rows * n] } else { Vec::new() }).collect()
+            sizes
+                .map(|(l, &n)| {
+                    if keep(l) {
+                        vec![0.0; max_rows * n]
+                    } else {
+                        Vec::new()
+                    }
+                })
+                .collect()
         };
         let last = self.layers.len() - 1;
         Workspace {
@@ -263,11 +283,14 @@ impl Mlp {
         targets.validate(loss, rows, self.outputs(), "y")?;
         if rows == 0 || rows > workspace.max_rows {
             return Err(Error::Shape(format!(
-                "batch has {rows} rows but the workspace holds 1 to {}",
+                "invalid batch of {rows} rows: the workspace takes 1 to {} rows, \
+                 so create a larger one with Mlp::workspace",
                 workspace.max_rows
             )));
         }
-        workspace.batch_input(rows, self.inputs()).copy_from_slice(x);
+        workspace
+            .batch_input(rows, self.inputs())
+            .copy_from_slice(x);
         Ok(self.forward_backward(workspace, rows, loss, targets))
     }
 
@@ -349,7 +372,11 @@ impl Mlp {
     }
 
     fn shape(&self, layer: usize, rows: usize) -> LinearShape {
-        LinearShape { rows, inputs: self.sizes[layer], outputs: self.sizes[layer + 1] }
+        LinearShape {
+            rows,
+            inputs: self.sizes[layer],
+            outputs: self.sizes[layer + 1],
+        }
     }
 
     /// Two buffers wide enough for any hidden layer of an inference chunk.
@@ -368,7 +395,11 @@ impl Mlp {
         for (l, layer) in self.layers.iter().enumerate() {
             let shape = self.shape(l, rows);
             let output = &mut next[..rows * shape.outputs];
-            let input = if l == 0 { x } else { &current[..rows * shape.inputs] };
+            let input = if l == 0 {
+                x
+            } else {
+                &current[..rows * shape.inputs]
+            };
             gemm::linear_forward(shape, input, &layer.weight, &layer.bias, output);
             if l < last {
                 self.activation.forward(output);
@@ -380,7 +411,7 @@ impl Mlp {
 }
 
 impl Workspace {
-    /// Returns the largest batch the workspace holds.
+    /// Returns the largest batch, in rows, that the workspace takes.
     pub fn max_rows(&self) -> usize {
         self.max_rows
     }
@@ -411,7 +442,7 @@ fn validate_sizes(sizes: &[usize]) -> Result<()> {
     Ok(())
 }
 
-/// Checks that `x` holds `rows * inputs` finite values.
+/// Checks that `x` contains `rows * inputs` finite values.
 pub(crate) fn validate_inputs(x: &[f32], rows: usize, inputs: usize, name: &str) -> Result<()> {
     if x.len() != rows * inputs {
         return Err(Error::Shape(format!(

@@ -20,7 +20,7 @@
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::gemm::{Simd, SimdLoop};
+use crate::gemm::{available_threads, Simd, SimdLoop};
 
 /// Elements below which a tensor is updated on the calling thread alone.
 const PARALLEL_MIN_ELEMENTS: usize = 1 << 15;
@@ -50,7 +50,13 @@ pub struct SgdOptions {
 
 impl Default for SgdOptions {
     fn default() -> Self {
-        SgdOptions { lr: 1e-3, momentum: 0.0, dampening: 0.0, nesterov: false, weight_decay: 0.0 }
+        SgdOptions {
+            lr: 1e-3,
+            momentum: 0.0,
+            dampening: 0.0,
+            nesterov: false,
+            weight_decay: 0.0,
+        }
     }
 }
 
@@ -127,11 +133,11 @@ impl Sgd {
     }
 
     /// Updates tensor `index` in place from its gradient, with this step's
-    /// learning rate `lr` and momentum `momentum` (which the schedule sets;
-    /// pass the options' values without one). Weight, gradient and momentum
-    /// buffer are each read once, and weight and buffer each written once.
-    /// Tensors of at least 32768 elements are split over the threads of the
-    /// current rayon pool.
+    /// learning rate `lr` and momentum `momentum`. A schedule sets both, and
+    /// without one the caller passes the options' values. Weight, gradient
+    /// and momentum buffer are each read once, and weight and buffer each
+    /// written once. Tensors of at least 32768 elements are split over the
+    /// threads of the current rayon pool.
     ///
     /// # Panics
     ///
@@ -148,7 +154,7 @@ impl Sgd {
             weight_decay: self.options.weight_decay as f32,
         };
         let simd = self.simd;
-        let parallel = size >= PARALLEL_MIN_ELEMENTS && rayon::current_num_threads() > 1;
+        let parallel = size >= PARALLEL_MIN_ELEMENTS && available_threads() > 1;
         let buffer = if momentum == 0.0 {
             None
         } else {
@@ -163,11 +169,15 @@ impl Sgd {
             (None, false) => update(simd, weight, grad, None, params, kind),
             (Some(b), false) => update(simd, weight, grad, Some(b), params, kind),
             (None, true) => {
-                let chunks = weight.par_chunks_mut(PARALLEL_CHUNK).zip(grad.par_chunks(PARALLEL_CHUNK));
+                let chunks = weight
+                    .par_chunks_mut(PARALLEL_CHUNK)
+                    .zip(grad.par_chunks(PARALLEL_CHUNK));
                 chunks.for_each(|(w, g)| update(simd, w, g, None, params, kind));
             }
             (Some(b), true) => {
-                let chunks = weight.par_chunks_mut(PARALLEL_CHUNK).zip(grad.par_chunks(PARALLEL_CHUNK));
+                let chunks = weight
+                    .par_chunks_mut(PARALLEL_CHUNK)
+                    .zip(grad.par_chunks(PARALLEL_CHUNK));
                 let chunks = chunks.zip(b.par_chunks_mut(PARALLEL_CHUNK));
                 chunks.for_each(|((w, g), b)| update(simd, w, g, Some(b), params, kind));
             }
@@ -185,7 +195,7 @@ struct StepParams {
     weight_decay: f32,
 }
 
-/// Which momentum update a step makes.
+/// The variant of the momentum update that a step makes.
 #[derive(Debug, Clone, Copy)]
 struct UpdateKind {
     /// The buffer has no value yet and is seeded with the gradient.
@@ -276,7 +286,11 @@ fn momentum_update<const FIRST: bool, const NESTEROV: bool>(
         p: StepParams,
     ) {
         let d = g + p.weight_decay * *w;
-        *b = if FIRST { d } else { p.momentum * *b + p.dampening_complement * d };
+        *b = if FIRST {
+            d
+        } else {
+            p.momentum * *b + p.dampening_complement * d
+        };
         let step = if NESTEROV { d + p.momentum * *b } else { *b };
         *w -= p.lr * step;
     }
@@ -291,7 +305,13 @@ mod tests {
     use crate::rng::Rng;
 
     fn options(momentum: f64, dampening: f64, nesterov: bool, weight_decay: f64) -> SgdOptions {
-        SgdOptions { lr: 0.1, momentum, dampening, nesterov, weight_decay }
+        SgdOptions {
+            lr: 0.1,
+            momentum,
+            dampening,
+            nesterov,
+            weight_decay,
+        }
     }
 
     #[test]
@@ -371,7 +391,10 @@ mod tests {
                     }
                 }
             }
-            let kind = UpdateKind { first: false, nesterov: false };
+            let kind = UpdateKind {
+                first: false,
+                nesterov: false,
+            };
             let mut w_ref = w0.clone();
             update(Simd::Baseline, &mut w_ref, &g, None, p, kind);
             for simd in Simd::supported() {
@@ -385,17 +408,41 @@ mod tests {
     #[test]
     fn invalid_options_name_the_value() {
         let cases = [
-            (SgdOptions { lr: -0.1, ..SgdOptions::default() }, "Invalid learning rate: -0.1"),
-            (options(-0.5, 0.0, false, 0.0), "Invalid momentum value: -0.5"),
-            (options(0.0, -1.0, false, 0.0), "Invalid dampening value: -1"),
-            (options(0.0, 0.0, false, -0.01), "Invalid weight_decay value: -0.01"),
-            (SgdOptions { lr: f64::NAN, ..SgdOptions::default() }, "Invalid learning rate: NaN"),
+            (
+                SgdOptions {
+                    lr: -0.1,
+                    ..SgdOptions::default()
+                },
+                "Invalid learning rate: -0.1",
+            ),
+            (
+                options(-0.5, 0.0, false, 0.0),
+                "Invalid momentum value: -0.5",
+            ),
+            (
+                options(0.0, -1.0, false, 0.0),
+                "Invalid dampening value: -1",
+            ),
+            (
+                options(0.0, 0.0, false, -0.01),
+                "Invalid weight_decay value: -0.01",
+            ),
+            (
+                SgdOptions {
+                    lr: f64::NAN,
+                    ..SgdOptions::default()
+                },
+                "Invalid learning rate: NaN",
+            ),
             (
                 options(0.0, 0.0, true, 0.0),
                 "Nesterov momentum requires a momentum and zero dampening, \
                  but got momentum = 0 and dampening = 0",
             ),
-            (options(0.9, 0.1, true, 0.0), "momentum = 0.9 and dampening = 0.1"),
+            (
+                options(0.9, 0.1, true, 0.0),
+                "momentum = 0.9 and dampening = 0.1",
+            ),
         ];
         for (options, expected) in cases {
             let message = Sgd::new(options, &[1]).unwrap_err().to_string();

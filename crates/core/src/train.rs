@@ -14,6 +14,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
+use crate::gemm::{self, PARALLEL_MIN_WORK};
 use crate::loss::{Loss, Targets};
 use crate::mlp::{validate_inputs, Mlp, Workspace};
 use crate::rng::Rng;
@@ -39,7 +40,7 @@ pub struct FitOptions {
     pub sgd: SgdOptions,
     /// A 1cycle schedule. `None` of `total_steps`, `epochs` and
     /// `steps_per_epoch` means `epochs * steps_per_epoch` of this run, and
-    /// `groups` defaults to the one group that holds every parameter.
+    /// `groups` defaults to the one group that contains every parameter.
     /// Default `None`: a constant learning rate.
     pub schedule: Option<OneCycleOptions>,
     /// Whether to shuffle the row order at the start of every epoch.
@@ -138,7 +139,8 @@ pub type Validation<'a> = (&'a [f32], usize, Targets<'a>);
 /// error, the model keeps the weights of the last completed step.
 ///
 /// The matrix products run on a rayon pool of [`FitOptions::threads`]
-/// threads. The result does not depend on the thread count: the same
+/// threads, or on the calling thread when that is 1 or the model is too
+/// small to split. The result does not depend on the thread count: the same
 /// options give the same weights bit for bit.
 #[allow(clippy::too_many_arguments)]
 pub fn fit(
@@ -154,14 +156,28 @@ pub fn fit(
     let data = Data { x, rows, targets };
     validate_run(model, &data, validation.as_ref(), options)?;
     let steps_per_epoch = steps_per_epoch(rows, options)?;
-    let total_steps = options.epochs * steps_per_epoch;
+    let total_steps = options.epochs.checked_mul(steps_per_epoch).ok_or_else(|| {
+        Error::InvalidOption(format!(
+            "epochs = {} × {steps_per_epoch} steps per epoch overflows: lower epochs",
+            options.epochs
+        ))
+    })?;
     let schedule = build_schedule(options, steps_per_epoch, total_steps)?;
-    let pool = build_pool(options.threads)?;
+    let serial = options.threads == Some(1) || !worth_threads(model, options.batch_size.min(rows));
+    let pool = if serial {
+        None
+    } else {
+        Some(build_pool(options.threads)?)
+    };
 
     let mut run = Run::new(model, options, schedule, steps_per_epoch, total_steps, rows)?;
-    let mut epochs = Vec::with_capacity(options.epochs);
+    let mut epochs = Vec::new();
     for epoch in 1..=options.epochs {
-        let record = pool.install(|| run.epoch(model, &data, validation.as_ref(), epoch, cancel))?;
+        let train_epoch = || run.epoch(model, &data, validation.as_ref(), epoch, cancel);
+        let record = match &pool {
+            Some(pool) => pool.install(train_epoch)?,
+            None => gemm::run_serial(train_epoch)?,
+        };
         on_epoch(&record);
         epochs.push(record);
     }
@@ -192,10 +208,14 @@ fn validate_run(
     options: &FitOptions,
 ) -> Result<()> {
     if options.epochs == 0 {
-        return Err(Error::InvalidOption("epochs must be at least 1, got 0".into()));
+        return Err(Error::InvalidOption(
+            "epochs must be at least 1, got 0".into(),
+        ));
     }
     if options.batch_size == 0 {
-        return Err(Error::InvalidOption("batch_size must be at least 1, got 0".into()));
+        return Err(Error::InvalidOption(
+            "batch_size must be at least 1, got 0".into(),
+        ));
     }
     if options.threads == Some(0) {
         return Err(Error::InvalidOption(
@@ -204,7 +224,9 @@ fn validate_run(
     }
     options.sgd.validate()?;
     if data.rows == 0 {
-        return Err(Error::Shape("x has 0 rows: pass at least one training sample".into()));
+        return Err(Error::Shape(
+            "x has 0 rows: pass at least one training sample".into(),
+        ));
     }
     if u32::try_from(data.rows).is_err() {
         return Err(Error::Shape(format!(
@@ -213,7 +235,8 @@ fn validate_run(
         )));
     }
     validate_inputs(data.x, data.rows, model.inputs(), "x")?;
-    data.targets.validate(options.loss, data.rows, model.outputs(), "y")?;
+    data.targets
+        .validate(options.loss, data.rows, model.outputs(), "y")?;
     if let Some(&(x, rows, targets)) = validation {
         if rows == 0 {
             return Err(Error::Shape(
@@ -273,6 +296,16 @@ fn build_schedule(
     Ok(Some((schedule, start)))
 }
 
+/// Returns whether a training step of `model` on batches of `batch` rows has enough
+/// multiply-adds for its products to be split over threads. Runs below that
+/// stay on the calling thread, which saves two thread switches per epoch.
+/// The choice never changes a result, since results do not depend on the
+/// thread count.
+fn worth_threads(model: &Mlp, batch: usize) -> bool {
+    let per_row: usize = model.sizes().windows(2).map(|pair| pair[0] * pair[1]).sum();
+    batch.saturating_mul(per_row) >= 2 * PARALLEL_MIN_WORK
+}
+
 fn build_pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
     rayon::ThreadPoolBuilder::new()
         .num_threads(threads.unwrap_or(0))
@@ -318,10 +351,13 @@ impl Run {
             .flat_map(|layer| [layer.weight.len(), layer.bias.len()])
             .collect();
         let batch = options.batch_size.min(rows);
+        // Reserving every step up front keeps the steps free of allocation,
+        // up to a bound that keeps absurd runs from failing at the start.
+        let capacity = total_steps.min(1 << 20);
         let record = || StepRecords {
-            lr: Vec::with_capacity(total_steps),
-            momentum: Vec::with_capacity(total_steps),
-            loss: Vec::with_capacity(total_steps),
+            lr: Vec::with_capacity(capacity),
+            momentum: Vec::with_capacity(capacity),
+            loss: Vec::with_capacity(capacity),
         };
         Ok(Run {
             loss: options.loss,
@@ -406,7 +442,11 @@ impl Run {
         };
         let loss = model.forward_backward(&mut self.workspace, rows, self.loss, targets);
         if !loss.is_finite() {
-            let knob = if self.schedule.is_some() { "max_lr" } else { "lr" };
+            let knob = if self.schedule.is_some() {
+                "max_lr"
+            } else {
+                "lr"
+            };
             return Err(Error::NonFinite(format!(
                 "the loss became {loss} in epoch {epoch} at step {} (batch {} of the epoch) \
                  with learning rate {lr}: lower {knob}, or scale the inputs",
@@ -433,15 +473,22 @@ impl Run {
         let copy_row = |(row, &index): (&mut [f32], &usize)| {
             row.copy_from_slice(&data.x[index * inputs..(index + 1) * inputs]);
         };
-        if input.len() >= PARALLEL_GATHER_MIN && rayon::current_num_threads() > 1 {
-            input.par_chunks_exact_mut(inputs).zip(indices).for_each(copy_row);
+        if input.len() >= PARALLEL_GATHER_MIN && gemm::available_threads() > 1 {
+            input
+                .par_chunks_exact_mut(inputs)
+                .zip(indices)
+                .for_each(copy_row);
         } else {
-            input.chunks_exact_mut(inputs).zip(indices).for_each(copy_row);
+            input
+                .chunks_exact_mut(inputs)
+                .zip(indices)
+                .for_each(copy_row);
         }
         match data.targets {
             Targets::Classes(classes) => {
                 self.batch_classes.clear();
-                self.batch_classes.extend(indices.iter().map(|&index| classes[index]));
+                self.batch_classes
+                    .extend(indices.iter().map(|&index| classes[index]));
             }
             Targets::Values(values) => {
                 self.batch_values.clear();
@@ -470,8 +517,10 @@ impl Run {
         let gradients = self.workspace.gradients();
         for (index, gradient) in gradients.iter().enumerate() {
             let layer = model.layer_mut(index);
-            self.sgd.step(2 * index, &mut layer.weight, &gradient.weight, lr, momentum);
-            self.sgd.step(2 * index + 1, &mut layer.bias, &gradient.bias, lr, momentum);
+            self.sgd
+                .step(2 * index, &mut layer.weight, &gradient.weight, lr, momentum);
+            self.sgd
+                .step(2 * index + 1, &mut layer.bias, &gradient.bias, lr, momentum);
         }
     }
 }

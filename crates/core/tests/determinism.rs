@@ -14,7 +14,9 @@ const ROWS: usize = 320;
 
 fn data() -> (Vec<f32>, Vec<i32>) {
     let mut rng = Rng::new(99);
-    let x = (0..ROWS * SIZES[0]).map(|_| (rng.next_f64() * 2.0 - 1.0) as f32).collect();
+    let x = (0..ROWS * SIZES[0])
+        .map(|_| (rng.next_f64() * 2.0 - 1.0) as f32)
+        .collect();
     let y = (0..ROWS).map(|_| rng.below(10) as i32).collect();
     (x, y)
 }
@@ -26,18 +28,33 @@ fn train(model_seed: u32, shuffle_seed: u32, threads: usize) -> Vec<Dense> {
         epochs: 2,
         batch_size: BATCH,
         loss: Loss::CrossEntropy,
-        schedule: Some(OneCycleOptions { max_lr: vec![0.1], ..OneCycleOptions::default() }),
+        schedule: Some(OneCycleOptions {
+            max_lr: vec![0.1],
+            ..OneCycleOptions::default()
+        }),
         seed: shuffle_seed,
         threads: Some(threads),
         ..FitOptions::default()
     };
     let cancel = AtomicBool::new(false);
-    fit(&mut model, &x, ROWS, Targets::Classes(&y), None, &options, &mut |_| {}, &cancel).unwrap();
+    fit(
+        &mut model,
+        &x,
+        ROWS,
+        Targets::Classes(&y),
+        None,
+        &options,
+        &mut |_| {},
+        &cancel,
+    )
+    .unwrap();
     model.weights().to_vec()
 }
 
 fn bits(layers: &[Dense]) -> Vec<u32> {
-    let values = layers.iter().flat_map(|layer| layer.weight.iter().chain(&layer.bias));
+    let values = layers
+        .iter()
+        .flat_map(|layer| layer.weight.iter().chain(&layer.bias));
     values.map(|v| v.to_bits()).collect()
 }
 

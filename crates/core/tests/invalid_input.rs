@@ -23,7 +23,11 @@ fn classes() -> Vec<i32> {
 }
 
 fn cross_entropy() -> FitOptions {
-    FitOptions { loss: Loss::CrossEntropy, batch_size: 4, ..FitOptions::default() }
+    FitOptions {
+        loss: Loss::CrossEntropy,
+        batch_size: 4,
+        ..FitOptions::default()
+    }
 }
 
 fn run(
@@ -34,34 +38,79 @@ fn run(
     options: &FitOptions,
 ) -> Result<History> {
     let cancel = AtomicBool::new(false);
-    fit(&mut model(), x, rows, targets, validation, options, &mut |_| {}, &cancel)
+    fit(
+        &mut model(),
+        x,
+        rows,
+        targets,
+        validation,
+        options,
+        &mut |_| {},
+        &cancel,
+    )
 }
 
 fn message_of(result: Result<History>) -> String {
-    result.expect_err("the run was expected to fail").to_string()
+    result
+        .expect_err("the run was expected to fail")
+        .to_string()
 }
 
 fn assert_contains(message: &str, expected: &str) {
-    assert!(message.contains(expected), "{message:?} does not contain {expected:?}");
+    assert!(
+        message.contains(expected),
+        "{message:?} does not contain {expected:?}"
+    );
 }
 
 #[test]
 fn bad_fit_options_name_the_value() {
     let (x, y) = (x(), classes());
     let cases = [
-        (FitOptions { epochs: 0, ..cross_entropy() }, "epochs must be at least 1, got 0"),
-        (FitOptions { batch_size: 0, ..cross_entropy() }, "batch_size must be at least 1, got 0"),
-        (FitOptions { threads: Some(0), ..cross_entropy() }, "threads must be at least 1, got 0"),
         (
-            FitOptions { sgd: SgdOptions { lr: -1.0, ..SgdOptions::default() }, ..cross_entropy() },
+            FitOptions {
+                epochs: 0,
+                ..cross_entropy()
+            },
+            "epochs must be at least 1, got 0",
+        ),
+        (
+            FitOptions {
+                batch_size: 0,
+                ..cross_entropy()
+            },
+            "batch_size must be at least 1, got 0",
+        ),
+        (
+            FitOptions {
+                threads: Some(0),
+                ..cross_entropy()
+            },
+            "threads must be at least 1, got 0",
+        ),
+        (
+            FitOptions {
+                sgd: SgdOptions {
+                    lr: -1.0,
+                    ..SgdOptions::default()
+                },
+                ..cross_entropy()
+            },
             "Invalid learning rate: -1",
         ),
         (
-            FitOptions { batch_size: 11, drop_last: true, ..cross_entropy() },
+            FitOptions {
+                batch_size: 11,
+                drop_last: true,
+                ..cross_entropy()
+            },
             "drop_last with batch_size 11 and 10 rows leaves no full batch",
         ),
         (
-            FitOptions { schedule: Some(OneCycleOptions::new(0.1, 2)), ..cross_entropy() },
+            FitOptions {
+                schedule: Some(OneCycleOptions::new(0.1, 2)),
+                ..cross_entropy()
+            },
             "the schedule has total_steps = 2 but this run takes 3 steps",
         ),
     ];
@@ -74,8 +123,14 @@ fn bad_fit_options_name_the_value() {
 #[test]
 fn bad_schedule_options_pass_through() {
     let (x, y) = (x(), classes());
-    let schedule = OneCycleOptions { pct_start: 1.5, ..OneCycleOptions::new(0.1, 3) };
-    let options = FitOptions { schedule: Some(schedule), ..cross_entropy() };
+    let schedule = OneCycleOptions {
+        pct_start: 1.5,
+        ..OneCycleOptions::new(0.1, 3)
+    };
+    let options = FitOptions {
+        schedule: Some(schedule),
+        ..cross_entropy()
+    };
     let message = message_of(run(&x, ROWS, Targets::Classes(&y), None, &options));
     assert_contains(&message, "pct_start");
     assert_contains(&message, "1.5");
@@ -124,24 +179,45 @@ fn bad_validation_data_names_the_value() {
     let (x, y) = (x(), classes());
     let options = cross_entropy();
     let validation = (&x[..4], 2, Targets::Classes(&[0, 5]));
-    let message = message_of(run(&x, ROWS, Targets::Classes(&y), Some(validation), &options));
+    let message = message_of(run(
+        &x,
+        ROWS,
+        Targets::Classes(&y),
+        Some(validation),
+        &options,
+    ));
     assert_contains(&message, "validation y[1] = 5");
 
     let validation = (&x[..3], 2, Targets::Classes(&[0, 1]));
-    let message = message_of(run(&x, ROWS, Targets::Classes(&y), Some(validation), &options));
-    assert_contains(&message, "validation x has 3 values but 2 rows × 2 inputs need 4");
+    let message = message_of(run(
+        &x,
+        ROWS,
+        Targets::Classes(&y),
+        Some(validation),
+        &options,
+    ));
+    assert_contains(
+        &message,
+        "validation x has 3 values but 2 rows × 2 inputs need 4",
+    );
 }
 
 #[test]
 fn regression_targets_are_checked() {
     let x = x();
-    let options = FitOptions { loss: Loss::BceWithLogits, ..FitOptions::default() };
+    let options = FitOptions {
+        loss: Loss::BceWithLogits,
+        ..FitOptions::default()
+    };
     let mut y = vec![0.0; ROWS * 3];
     y[5] = 2.0;
     let message = message_of(run(&x, ROWS, Targets::Values(&y), None, &options));
     assert_contains(&message, "y[1][2] = 2 is outside [0, 1]");
 
-    let options = FitOptions { loss: Loss::Mse, ..FitOptions::default() };
+    let options = FitOptions {
+        loss: Loss::Mse,
+        ..FitOptions::default()
+    };
     let message = message_of(run(&x, ROWS, Targets::Values(&y[..29]), None, &options));
     assert_contains(&message, "y has 29 values but 10 rows × 3 outputs need 30");
     let message = message_of(run(&x, ROWS, Targets::Classes(&classes()), None, &options));
@@ -152,19 +228,40 @@ fn regression_targets_are_checked() {
 fn cancel_flag_aborts() {
     let (x, y) = (x(), classes());
     let cancel = AtomicBool::new(true);
-    let result = fit(&mut model(), &x, ROWS, Targets::Classes(&y), None, &cross_entropy(), &mut |_| {}, &cancel);
+    let result = fit(
+        &mut model(),
+        &x,
+        ROWS,
+        Targets::Classes(&y),
+        None,
+        &cross_entropy(),
+        &mut |_| {},
+        &cancel,
+    );
     assert_eq!(result.unwrap_err(), Error::Aborted);
 
     // A flag set from the epoch callback stops the run before the next
     // epoch's first batch.
     let cancel = AtomicBool::new(false);
     let mut epochs_seen = 0;
-    let options = FitOptions { epochs: 5, ..cross_entropy() };
+    let options = FitOptions {
+        epochs: 5,
+        ..cross_entropy()
+    };
     let mut on_epoch = |_: &_| {
         epochs_seen += 1;
         cancel.store(true, Ordering::Relaxed);
     };
-    let result = fit(&mut model(), &x, ROWS, Targets::Classes(&y), None, &options, &mut on_epoch, &cancel);
+    let result = fit(
+        &mut model(),
+        &x,
+        ROWS,
+        Targets::Classes(&y),
+        None,
+        &options,
+        &mut on_epoch,
+        &cancel,
+    );
     assert_eq!(result.unwrap_err(), Error::Aborted);
     assert_eq!(epochs_seen, 1);
 }
@@ -177,24 +274,38 @@ fn diverging_run_names_epoch_step_and_lr() {
         epochs: 50,
         batch_size: 5,
         shuffle: false,
-        sgd: SgdOptions { lr: 10.0, ..SgdOptions::default() },
+        sgd: SgdOptions {
+            lr: 10.0,
+            ..SgdOptions::default()
+        },
         ..FitOptions::default()
     };
     let error = run(&x, ROWS, Targets::Values(&y), None, &options).unwrap_err();
     assert!(matches!(error, Error::NonFinite(_)), "{error:?}");
     let message = error.to_string();
-    assert_contains(&message, "the loss became NaN in epoch 2 at step 4 (batch 2 of the epoch)");
+    assert_contains(
+        &message,
+        "the loss became NaN in epoch 2 at step 4 (batch 2 of the epoch)",
+    );
     assert_contains(&message, "with learning rate 10: lower lr");
 }
 
 #[test]
 fn bad_model_arguments_name_the_value() {
     let message = Mlp::new(&[3], Activation::Relu, 0).unwrap_err().to_string();
-    assert_contains(&message, "sizes [3] must list at least an input size and an output size");
-    let message = Mlp::new(&[3, 0, 1], Activation::Relu, 0).unwrap_err().to_string();
+    assert_contains(
+        &message,
+        "sizes [3] must list at least an input size and an output size",
+    );
+    let message = Mlp::new(&[3, 0, 1], Activation::Relu, 0)
+        .unwrap_err()
+        .to_string();
     assert_contains(&message, "sizes[1] is 0 in [3, 0, 1]");
     let message = "softplus".parse::<Activation>().unwrap_err().to_string();
-    assert_contains(&message, "unknown activation \"softplus\": expected one of relu, leaky_relu");
+    assert_contains(
+        &message,
+        "unknown activation \"softplus\": expected one of relu, leaky_relu",
+    );
     let message = "nll".parse::<Loss>().unwrap_err().to_string();
     assert_contains(&message, "unknown loss \"nll\"");
 
@@ -209,12 +320,18 @@ fn bad_weights_name_layer_and_shape() {
     let mut layers = model.weights().to_vec();
     layers[1].weight.pop();
     let message = model.set_weights(&layers).unwrap_err().to_string();
-    assert_contains(&message, "layer 1 weight has 11 values but its shape [3][4] (outputs × inputs) needs 12");
+    assert_contains(
+        &message,
+        "layer 1 weight has 11 values but its shape [3][4] (outputs × inputs) needs 12",
+    );
 
     let mut layers = before.weights().to_vec();
     layers[0].bias.push(0.0);
     let message = model.set_weights(&layers).unwrap_err().to_string();
-    assert_contains(&message, "layer 0 bias has 5 values but its shape [4] needs 4");
+    assert_contains(
+        &message,
+        "layer 0 bias has 5 values but its shape [4] needs 4",
+    );
 
     let mut layers = before.weights().to_vec();
     layers[1].weight[6] = f32::NAN;
@@ -222,7 +339,10 @@ fn bad_weights_name_layer_and_shape() {
     assert_contains(&message, "layer 1 weight[1][2] is NaN");
 
     let message = model.set_weights(&layers[..1]).unwrap_err().to_string();
-    assert_contains(&message, "expected weights for 2 layers (sizes [2, 4, 3]) but got 1");
+    assert_contains(
+        &message,
+        "expected weights for 2 layers (sizes [2, 4, 3]) but got 1",
+    );
     assert_eq!(model, before, "a rejected set_weights changed the model");
 
     let good: Vec<Dense> = before.weights().to_vec();

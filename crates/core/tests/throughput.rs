@@ -9,7 +9,9 @@
 
 use std::sync::atomic::AtomicBool;
 
-use onecycle_core::{fit, Activation, FitOptions, Loss, Mlp, OneCycleOptions, Rng, SgdOptions, Targets};
+use onecycle_core::{
+    fit, Activation, FitOptions, Loss, Mlp, OneCycleOptions, Rng, SgdOptions, Targets,
+};
 
 struct Case {
     name: &'static str,
@@ -39,15 +41,31 @@ const CASES: [Case; 2] = [
     },
 ];
 
-/// Trains `case` and returns the median epoch throughput and the whole
-/// run's throughput, in samples per second.
-fn measure(case: &Case, threads: usize) -> (f64, f64) {
+/// Runs of each case and thread count; the table reports their medians.
+const REPEATS: usize = 5;
+
+/// Builds random data for `case`: inputs uniform in `[0, 1)`, and uniform
+/// classes or values.
+fn data(case: &Case) -> (Vec<f32>, Vec<i32>, Vec<f32>) {
     let mut rng = Rng::new(0);
     let inputs = case.sizes[0];
     let outputs = case.sizes[case.sizes.len() - 1];
-    let x: Vec<f32> = (0..case.rows * inputs).map(|_| rng.next_f64() as f32).collect();
-    let classes: Vec<i32> = (0..case.rows).map(|_| rng.below(outputs as u32) as i32).collect();
-    let values: Vec<f32> = (0..case.rows * outputs).map(|_| rng.next_f64() as f32).collect();
+    let x = (0..case.rows * inputs)
+        .map(|_| rng.next_f64() as f32)
+        .collect();
+    let classes = (0..case.rows)
+        .map(|_| rng.below(outputs as u32) as i32)
+        .collect();
+    let values = (0..case.rows * outputs)
+        .map(|_| rng.next_f64() as f32)
+        .collect();
+    (x, classes, values)
+}
+
+/// Trains `case` once and returns the median epoch throughput and the whole
+/// run's throughput, in samples per second.
+fn measure(case: &Case, threads: usize) -> (f64, f64) {
+    let (x, classes, values) = data(case);
     let targets = match case.loss {
         Loss::CrossEntropy => Targets::Classes(&classes),
         _ => Targets::Values(&values),
@@ -57,27 +75,55 @@ fn measure(case: &Case, threads: usize) -> (f64, f64) {
         epochs: case.epochs,
         batch_size: case.batch_size,
         loss: case.loss,
-        sgd: SgdOptions { momentum: 0.9, ..SgdOptions::default() },
-        schedule: Some(OneCycleOptions { max_lr: vec![0.05], ..OneCycleOptions::default() }),
+        sgd: SgdOptions {
+            momentum: 0.9,
+            ..SgdOptions::default()
+        },
+        schedule: Some(OneCycleOptions {
+            max_lr: vec![0.05],
+            ..OneCycleOptions::default()
+        }),
         threads: Some(threads),
         ..FitOptions::default()
     };
+
     let cancel = AtomicBool::new(false);
-    let history = fit(&mut model, &x, case.rows, targets, None, &options, &mut |_| {}, &cancel).unwrap();
-    let mut per_epoch: Vec<f64> = history.epochs.iter().map(|e| e.samples_per_second).collect();
-    per_epoch.sort_by(f64::total_cmp);
-    (per_epoch[per_epoch.len() / 2], history.samples_per_second)
+    let history = fit(
+        &mut model,
+        &x,
+        case.rows,
+        targets,
+        None,
+        &options,
+        &mut |_| {},
+        &cancel,
+    )
+    .unwrap();
+
+    let per_epoch = history
+        .epochs
+        .iter()
+        .map(|e| e.samples_per_second)
+        .collect();
+    (median(per_epoch), history.samples_per_second)
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
 }
 
 #[test]
 #[ignore = "timing; run with --ignored --nocapture on an idle machine"]
 fn training_throughput() {
-    println!("| shape | threads | median epoch samples/s | run samples/s |");
+    println!("| shape | threads | median epoch samples/s | median run samples/s |");
     println!("| --- | --- | --- | --- |");
     for case in &CASES {
         for threads in [1, 2] {
-            let (median, run) = measure(case, threads);
-            println!("| {} | {threads} | {median:.0} | {run:.0} |", case.name);
+            let runs: Vec<(f64, f64)> = (0..REPEATS).map(|_| measure(case, threads)).collect();
+            let epoch = median(runs.iter().map(|run| run.0).collect());
+            let run = median(runs.iter().map(|run| run.1).collect());
+            println!("| {} | {threads} | {epoch:.0} | {run:.0} |", case.name);
         }
     }
 }

@@ -23,8 +23,8 @@ const SCHEDULE_TOLERANCE: f64 = 1e-12;
 /// Relative tolerance of each step's loss and of each final tensor (as
 /// `‖ours − torch‖ / ‖torch‖`). Both engines compute in float32 but sum
 /// matrix products in different orders, which moves results by a few ulps
-/// per step (about 1e-7 relative); over these runs of up to 25 steps the
-/// differences stay below 1e-5.
+/// per step. Over these runs of up to 25 steps the largest differences seen
+/// are 1.1e-7 for a loss and 2e-6 for a tensor (x86-64, AVX-512 kernels).
 const TRAINING_TOLERANCE: f64 = 1e-5;
 
 fn golden_dir() -> PathBuf {
@@ -50,7 +50,10 @@ fn cases() -> Vec<Value> {
         .unwrap_or_else(|e| panic!("failed to read {}: {e}", path.display()));
     let golden: Value = serde_json::from_str(&text)
         .unwrap_or_else(|e| panic!("failed to parse {}: {e}", path.display()));
-    golden["cases"].as_array().expect("cases is an array").clone()
+    golden["cases"]
+        .as_array()
+        .expect("cases is an array")
+        .clone()
 }
 
 fn number(value: &Value) -> f64 {
@@ -85,14 +88,21 @@ fn layers(value: &Value) -> Vec<Dense> {
     let layers = value.as_array().expect("a list of layers");
     layers
         .iter()
-        .map(|layer| Dense { weight: to_f32(&layer["weight"]), bias: to_f32(&layer["bias"]) })
+        .map(|layer| Dense {
+            weight: to_f32(&layer["weight"]),
+            bias: to_f32(&layer["bias"]),
+        })
         .collect()
 }
 
 fn options(config: &Value, total_steps: usize) -> FitOptions {
     let optimizer = &config["optimizer"];
     let schedule = &config["schedule"];
-    let anneal: AnnealStrategy = schedule["anneal_strategy"].as_str().unwrap().parse().unwrap();
+    let anneal: AnnealStrategy = schedule["anneal_strategy"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     FitOptions {
         epochs: count(&config["epochs"]),
         batch_size: count(&config["batch_size"]),
@@ -129,7 +139,9 @@ fn relative_error(ours: f64, reference: f64) -> f64 {
 /// `‖ours − reference‖ / ‖reference‖` in f64.
 fn relative_norm_error(ours: &[f32], reference: &[f32]) -> f64 {
     let pairs = ours.iter().zip(reference);
-    let diff: f64 = pairs.map(|(&a, &b)| (f64::from(a) - f64::from(b)).powi(2)).sum();
+    let diff: f64 = pairs
+        .map(|(&a, &b)| (f64::from(a) - f64::from(b)).powi(2))
+        .sum();
     let norm: f64 = reference.iter().map(|&b| f64::from(b).powi(2)).sum();
     (diff / norm).sqrt()
 }
@@ -140,7 +152,12 @@ fn replay(case: &Value) -> Vec<String> {
     let name = config["name"].as_str().unwrap();
     let float64 = &case["float64"];
     let float32 = &case["float32"];
-    let sizes: Vec<usize> = config["sizes"].as_array().unwrap().iter().map(count).collect();
+    let sizes: Vec<usize> = config["sizes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(count)
+        .collect();
     let activation: Activation = config["activation"].as_str().unwrap().parse().unwrap();
     let expected_steps = float32["steps"].as_array().unwrap();
     let options = options(config, expected_steps.len());
@@ -152,7 +169,12 @@ fn replay(case: &Value) -> Vec<String> {
     let classes: Vec<i32>;
     let values: Vec<f32>;
     let targets = if options.loss == Loss::CrossEntropy {
-        classes = float64["y"].as_array().unwrap().iter().map(|v| count(v) as i32).collect();
+        classes = float64["y"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| count(v) as i32)
+            .collect();
         Targets::Classes(&classes)
     } else {
         values = to_f32(&float64["y"]);
@@ -160,8 +182,17 @@ fn replay(case: &Value) -> Vec<String> {
     };
 
     let cancel = AtomicBool::new(false);
-    let history = fit(&mut model, &x, rows, targets, None, &options, &mut |_| {}, &cancel)
-        .unwrap_or_else(|e| panic!("{name}: fit failed: {e}"));
+    let history = fit(
+        &mut model,
+        &x,
+        rows,
+        targets,
+        None,
+        &options,
+        &mut |_| {},
+        &cancel,
+    )
+    .unwrap_or_else(|e| panic!("{name}: fit failed: {e}"));
     let steps = history.steps.expect("record_steps is on");
 
     let mut failures = Vec::new();
@@ -174,13 +205,28 @@ fn replay(case: &Value) -> Vec<String> {
     }
     for (t, expected) in expected_steps.iter().enumerate().take(steps.lr.len()) {
         let checks = [
-            ("lr", steps.lr[t], number(&expected["lr"]), SCHEDULE_TOLERANCE),
-            ("momentum", steps.momentum[t], number(&expected["momentum"]), SCHEDULE_TOLERANCE),
-            ("loss", steps.loss[t], number(&expected["loss"]), TRAINING_TOLERANCE),
+            (
+                "lr",
+                steps.lr[t],
+                number(&expected["lr"]),
+                SCHEDULE_TOLERANCE,
+            ),
+            (
+                "momentum",
+                steps.momentum[t],
+                number(&expected["momentum"]),
+                SCHEDULE_TOLERANCE,
+            ),
+            (
+                "loss",
+                steps.loss[t],
+                number(&expected["loss"]),
+                TRAINING_TOLERANCE,
+            ),
         ];
         for (field, ours, reference, tolerance) in checks {
             let error = relative_error(ours, reference);
-            if !(error <= tolerance) {
+            if error.is_nan() || error > tolerance {
                 failures.push(format!(
                     "{name}: step {t} {field} is {ours}, PyTorch {reference} (relative error {error:.3e})"
                 ));
@@ -190,10 +236,13 @@ fn replay(case: &Value) -> Vec<String> {
 
     let expected_final = layers(&float32["final"]);
     for (l, (ours, reference)) in model.weights().iter().zip(&expected_final).enumerate() {
-        let tensors = [("weight", &ours.weight, &reference.weight), ("bias", &ours.bias, &reference.bias)];
+        let tensors = [
+            ("weight", &ours.weight, &reference.weight),
+            ("bias", &ours.bias, &reference.bias),
+        ];
         for (field, ours, reference) in tensors {
             let error = relative_norm_error(ours, reference);
-            if !(error <= TRAINING_TOLERANCE) {
+            if error.is_nan() || error > TRAINING_TOLERANCE {
                 failures.push(format!(
                     "{name}: final layer {l} {field} differs by {error:.3e} relative; \
                      ours starts {:?}, PyTorch {:?}",
@@ -211,7 +260,12 @@ fn training_matches_pytorch_float32() {
     let cases = cases();
     assert!(!cases.is_empty(), "torch_training.json has no cases");
     let failures: Vec<String> = cases.iter().flat_map(replay).collect();
-    assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -223,7 +277,12 @@ fn initial_loss_matches_float64_run() {
         let config = &case["config"];
         let name = config["name"].as_str().unwrap();
         let float64 = &case["float64"];
-        let sizes: Vec<usize> = config["sizes"].as_array().unwrap().iter().map(count).collect();
+        let sizes: Vec<usize> = config["sizes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(count)
+            .collect();
         let activation: Activation = config["activation"].as_str().unwrap().parse().unwrap();
         let loss: Loss = config["loss"].as_str().unwrap().parse().unwrap();
         let batch = count(&config["batch_size"]);
@@ -246,6 +305,9 @@ fn initial_loss_matches_float64_run() {
         let (ours, _) = model.evaluate(x, batch, targets, loss).unwrap();
         let reference = number(&float64["steps"][0]["loss"]);
         let error = relative_error(ours, reference);
-        assert!(error < TRAINING_TOLERANCE, "{name}: first loss {ours}, PyTorch float64 {reference}");
+        assert!(
+            error < TRAINING_TOLERANCE,
+            "{name}: first loss {ours}, PyTorch float64 {reference}"
+        );
     }
 }
