@@ -19,6 +19,14 @@
 //! takes one dot product per output, and the backward products add scaled
 //! rows (`axpy`). Which path a product takes depends on its shape alone.
 //!
+//! Inference ([`linear_forward_inference`]) also skips `sgemm` for batches
+//! of at most `INFERENCE_DOT_MAX_ROWS` rows, whatever the layer's width,
+//! because `sgemm` packs the whole weight matrix on every call. Each output
+//! is then one dot product of a weight row with an input row
+//! ([`linear_forward_dot`]). That path rounds differently from `sgemm`, so
+//! a row's output can differ in the last bits between a small and a large
+//! batch. Training always calls [`linear_forward`].
+//!
 //! # Threads and determinism
 //!
 //! A product with at least `2 * PARALLEL_MIN_WORK` multiply-adds is cut into
@@ -57,9 +65,23 @@ pub const NARROW_OUTPUTS: usize = 16;
 /// multiply-adds (128 rows, 128 inputs, 10 outputs).
 pub const NARROW_MAX_WORK: usize = 1 << 16;
 
+/// Rows up to which [`linear_forward_inference`] takes one dot product per
+/// output rather than `sgemm`.
+///
+/// The value is an estimate from `small_batch_forward_paths` in
+/// `tests/throughput.rs` on one 2-core AVX-512 x86-64 virtual machine. There,
+/// at 8 rows, the dot path took 0.3 to 0.45 of the time of `sgemm` for
+/// layers from 784 × 128 to 1024 × 1024, and about the same time for 32 × 64.
+/// The break-even on other CPUs was not measured.
+pub const INFERENCE_DOT_MAX_ROWS: usize = 8;
+
 /// Lanes of the dot-product accumulator: one AVX-512 vector, or four SSE2
 /// vectors on the baseline target.
 const DOT_LANES: usize = 16;
+
+/// Weight rows whose dot products with one input row
+/// [`linear_forward_dot`] computes together, the width of [`dot4`].
+const DOT_GROUP: usize = 4;
 
 thread_local! {
     /// Whether [`run_serial`] is running on this thread.
@@ -141,6 +163,135 @@ pub fn linear_forward(shape: LinearShape, x: &[f32], weight: &[f32], bias: &[f32
     let a = MatRef::row_major(x, rows, inputs);
     let b = MatRef::row_major(weight, outputs, inputs).transposed();
     gemm(a, b, 1.0, y);
+}
+
+/// Computes `y = x · weightᵀ + bias` for inference, with the layouts of
+/// [`linear_forward`].
+///
+/// Batches of at most [`INFERENCE_DOT_MAX_ROWS`] rows take
+/// [`linear_forward_dot`] and larger ones [`linear_forward`], so the path
+/// and thus the rounding depend on the shape alone.
+///
+/// # Panics
+///
+/// Panics if a slice length does not match `shape`.
+pub fn linear_forward_inference(
+    shape: LinearShape,
+    x: &[f32],
+    weight: &[f32],
+    bias: &[f32],
+    y: &mut [f32],
+) {
+    if shape.rows <= INFERENCE_DOT_MAX_ROWS {
+        linear_forward_dot(shape, x, weight, bias, y);
+    } else {
+        linear_forward(shape, x, weight, bias, y);
+    }
+}
+
+/// Computes `y = x · weightᵀ + bias` as one dot product per element,
+/// `y[r][o] = bias[o] + x[r] · weight[o]`, with the layouts of
+/// [`linear_forward`].
+///
+/// The loop runs over groups of four weight rows and, for each group, over
+/// the input rows, so each weight is read from memory once per call.
+/// Products with at least `2 * PARALLEL_MIN_WORK` multiply-adds split their
+/// outputs over the threads of the current rayon pool. Each dot product is
+/// summed in 16 interleaved partial sums that are then added pairwise, an
+/// order that depends on `inputs` alone. So neither the grouping, the split
+/// nor the instruction set changes a result bit, and where
+/// [`linear_forward`] takes the narrow kernels, both give the same bits.
+///
+/// # Panics
+///
+/// Panics if a slice length does not match `shape`.
+pub fn linear_forward_dot(
+    shape: LinearShape,
+    x: &[f32],
+    weight: &[f32],
+    bias: &[f32],
+    y: &mut [f32],
+) {
+    let LinearShape {
+        rows,
+        inputs,
+        outputs,
+    } = shape;
+    assert_eq!(bias.len(), outputs, "bias length");
+    assert_eq!(y.len(), rows * outputs, "output length");
+    assert_eq!(x.len(), rows * inputs, "input length");
+    assert_eq!(weight.len(), outputs * inputs, "weight length");
+    if rows == 0 || outputs == 0 {
+        return;
+    }
+    if inputs == 0 {
+        for row in y.chunks_exact_mut(outputs) {
+            row.copy_from_slice(bias);
+        }
+        return;
+    }
+
+    let simd = Simd::detect();
+    let blocks = dot_blocks(shape, available_threads());
+    if blocks == 1 {
+        simd.run(DotOutputs {
+            x,
+            weight,
+            bias,
+            out: y,
+            inputs,
+            output_stride: 1,
+            row_stride: outputs,
+        });
+        return;
+    }
+
+    // Each block of outputs writes its own contiguous part of an
+    // output-major `[outputs][rows]` buffer, which is `y` itself for a
+    // single row and is otherwise transposed into `y` at the end.
+    let block = outputs.div_ceil(blocks).next_multiple_of(DOT_GROUP);
+    let run_blocks = |by_output: &mut [f32]| {
+        by_output
+            .par_chunks_mut(block * rows)
+            .zip(weight.par_chunks(block * inputs))
+            .zip(bias.par_chunks(block))
+            .for_each(|((out, weight), bias)| {
+                simd.run(DotOutputs {
+                    x,
+                    weight,
+                    bias,
+                    out,
+                    inputs,
+                    output_stride: rows,
+                    row_stride: 1,
+                });
+            });
+    };
+    if rows == 1 {
+        run_blocks(y);
+        return;
+    }
+    let mut by_output = vec![0.0; rows * outputs];
+    run_blocks(&mut by_output);
+    for (o, column) in by_output.chunks_exact(rows).enumerate() {
+        for (r, &value) in column.iter().enumerate() {
+            y[r * outputs + o] = value;
+        }
+    }
+}
+
+/// Returns how many blocks of outputs [`linear_forward_dot`] splits a
+/// product into: one per thread, as long as each block keeps at least
+/// `PARALLEL_MIN_WORK` multiply-adds and `BLOCK_ALIGN` outputs.
+fn dot_blocks(shape: LinearShape, threads: usize) -> usize {
+    let work = shape
+        .rows
+        .saturating_mul(shape.inputs)
+        .saturating_mul(shape.outputs);
+    threads
+        .min(work / PARALLEL_MIN_WORK)
+        .min(shape.outputs / BLOCK_ALIGN)
+        .max(1)
 }
 
 /// Computes `dx = dy · weight`, the gradient of a layer's input.
@@ -304,6 +455,52 @@ impl SimdLoop for ForwardRows<'_> {
     }
 }
 
+/// Outputs of [`linear_forward_dot`] for a block of weight rows:
+/// `out[o * output_stride + r * row_stride] = bias[o] + x[r] · weight[o]`.
+struct DotOutputs<'a> {
+    x: &'a [f32],
+    weight: &'a [f32],
+    bias: &'a [f32],
+    out: &'a mut [f32],
+    inputs: usize,
+    output_stride: usize,
+    row_stride: usize,
+}
+
+impl SimdLoop for DotOutputs<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run(self) {
+        let inputs = self.inputs;
+        let group = DOT_GROUP * inputs;
+        let (groups, rest) = self.weight.split_at(self.weight.len() / group * group);
+
+        // Groups of DOT_GROUP weight rows, each dotted with every input row.
+        for (g, w_rows) in groups.chunks_exact(group).enumerate() {
+            let w_rows: [&[f32]; DOT_GROUP] =
+                std::array::from_fn(|i| &w_rows[i * inputs..(i + 1) * inputs]);
+            for (r, x_row) in self.x.chunks_exact(inputs).enumerate() {
+                let sums = dot4(w_rows, x_row);
+                for (i, sum) in sums.into_iter().enumerate() {
+                    let o = g * DOT_GROUP + i;
+                    self.out[o * self.output_stride + r * self.row_stride] = self.bias[o] + sum;
+                }
+            }
+        }
+
+        // The remaining weight rows, one at a time.
+        let first = groups.len() / inputs;
+        for (i, w_row) in rest.chunks_exact(inputs).enumerate() {
+            let o = first + i;
+            for (r, x_row) in self.x.chunks_exact(inputs).enumerate() {
+                self.out[o * self.output_stride + r * self.row_stride] =
+                    self.bias[o] + dot(x_row, w_row);
+            }
+        }
+    }
+}
+
 /// Rows of the narrow input gradient: `dx[r] = sum_o dy[r][o] * weight[o]`
 /// into a zeroed `dx`.
 struct InputRows<'a> {
@@ -381,6 +578,63 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
     }
     let tail: f32 = a_tail.iter().zip(b_tail).map(|(x, y)| x * y).sum();
     lanes[0] + tail
+}
+
+/// Returns `[dot(b, a[0]), ..., dot(b, a[3])]`, each summed exactly as
+/// [`dot`] sums it, so the results have the same bits. The four sums run
+/// interleaved, which hides the latency of each one's chain of adds.
+///
+/// The four accumulators are separate variables rather than an array of
+/// arrays. With rustc 1.95, LLVM kept the array form in memory once the
+/// function was inlined in more than one place, which made it about 8 times
+/// slower on AVX-512.
+#[inline(always)]
+fn dot4(a: [&[f32]; 4], b: &[f32]) -> [f32; 4] {
+    let (b_chunks, b_tail) = b.as_chunks::<DOT_LANES>();
+    let chunks = b_chunks.len();
+    let a0 = &a[0].as_chunks::<DOT_LANES>().0[..chunks];
+    let a1 = &a[1].as_chunks::<DOT_LANES>().0[..chunks];
+    let a2 = &a[2].as_chunks::<DOT_LANES>().0[..chunks];
+    let a3 = &a[3].as_chunks::<DOT_LANES>().0[..chunks];
+    let mut lanes0 = [0.0f32; DOT_LANES];
+    let mut lanes1 = [0.0f32; DOT_LANES];
+    let mut lanes2 = [0.0f32; DOT_LANES];
+    let mut lanes3 = [0.0f32; DOT_LANES];
+    for c in 0..chunks {
+        let y = &b_chunks[c];
+        let (x0, x1, x2, x3) = (&a0[c], &a1[c], &a2[c], &a3[c]);
+        for lane in 0..DOT_LANES {
+            lanes0[lane] += x0[lane] * y[lane];
+            lanes1[lane] += x1[lane] * y[lane];
+            lanes2[lane] += x2[lane] * y[lane];
+            lanes3[lane] += x3[lane] * y[lane];
+        }
+    }
+
+    let finish = |lanes: [f32; DOT_LANES], a: &[f32]| {
+        let a_tail = &a[chunks * DOT_LANES..];
+        let tail: f32 = a_tail.iter().zip(b_tail).map(|(x, y)| x * y).sum();
+        sum_lanes(lanes) + tail
+    };
+    [
+        finish(lanes0, a[0]),
+        finish(lanes1, a[1]),
+        finish(lanes2, a[2]),
+        finish(lanes3, a[3]),
+    ]
+}
+
+/// Adds the lanes pairwise, in the order that [`dot`] uses.
+#[inline(always)]
+fn sum_lanes(mut lanes: [f32; DOT_LANES]) -> f32 {
+    let mut width = DOT_LANES;
+    while width > 1 {
+        width /= 2;
+        for lane in 0..width {
+            lanes[lane] += lanes[lane + width];
+        }
+    }
+    lanes[0]
 }
 
 /// `y += alpha * x`.
@@ -757,6 +1011,155 @@ mod tests {
                 assert_eq!(run_all(simd), baseline, "{simd:?} with {inputs} inputs");
             }
         }
+    }
+
+    #[test]
+    fn dot4_matches_dot_per_simd() {
+        struct Dots<'a> {
+            a: [&'a [f32]; 4],
+            b: &'a [f32],
+        }
+        impl SimdLoop for Dots<'_> {
+            type Output = [f32; 4];
+
+            #[inline(always)]
+            fn run(self) -> [f32; 4] {
+                dot4(self.a, self.b)
+            }
+        }
+
+        let mut rng = Rng::new(37);
+        for len in (0..=17).chain([31, 33, 257, 784]) {
+            let a: Vec<Vec<f32>> = (0..4).map(|_| random(len, &mut rng)).collect();
+            let b = random(len, &mut rng);
+            let rows = [&a[0][..], &a[1][..], &a[2][..], &a[3][..]];
+            let expected = rows.map(|row| dot(&b, row).to_bits());
+            for simd in Simd::supported() {
+                let sums = simd.run(Dots { a: rows, b: &b });
+                assert_eq!(
+                    sums.map(f32::to_bits),
+                    expected,
+                    "{simd:?} with length {len}"
+                );
+            }
+        }
+    }
+
+    /// Returns `bias[o] + dot(x[r], weight[o])` for every row and output,
+    /// row-major.
+    fn dot_reference(shape: LinearShape, x: &[f32], weight: &[f32], bias: &[f32]) -> Vec<u32> {
+        let LinearShape { inputs, .. } = shape;
+        let mut y = Vec::new();
+        for x_row in x.chunks_exact(inputs) {
+            for (w_row, &b) in weight.chunks_exact(inputs).zip(bias) {
+                y.push((b + dot(x_row, w_row)).to_bits());
+            }
+        }
+        y
+    }
+
+    #[test]
+    fn dot_path_ignores_thread_count() {
+        let mut rng = Rng::new(41);
+        // Shapes of 1 and several rows, with outputs that are not a
+        // multiple of DOT_GROUP and enough work for four blocks.
+        for &(rows, inputs, outputs) in &[(1, 1024, 1031), (8, 257, 515), (3, 5, 7)] {
+            let shape = LinearShape {
+                rows,
+                inputs,
+                outputs,
+            };
+            let x = random(rows * inputs, &mut rng);
+            let weight = random(outputs * inputs, &mut rng);
+            let bias = random(outputs, &mut rng);
+            let expected = dot_reference(shape, &x, &weight, &bias);
+            for threads in 1..=4 {
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .unwrap();
+                let mut y = vec![0.0; rows * outputs];
+                pool.install(|| linear_forward_dot(shape, &x, &weight, &bias, &mut y));
+                let bits: Vec<u32> = y.iter().map(|v| v.to_bits()).collect();
+                assert_eq!(bits, expected, "{shape:?} on {threads} threads");
+            }
+        }
+    }
+
+    #[test]
+    fn dot_blocks_keep_small_products_whole() {
+        let shape = |rows, inputs, outputs| LinearShape {
+            rows,
+            inputs,
+            outputs,
+        };
+        assert_eq!(dot_blocks(shape(8, 257, 515), 4), 4);
+        assert_eq!(dot_blocks(shape(1, 1024, 1031), 2), 2);
+        assert_eq!(dot_blocks(shape(1, 784, 128), 2), 1);
+        assert_eq!(dot_blocks(shape(3, 5, 7), 4), 1);
+    }
+
+    #[test]
+    fn dot_path_matches_narrow_kernels() {
+        let mut rng = Rng::new(43);
+        let shape = LinearShape {
+            rows: 5,
+            inputs: 37,
+            outputs: 10,
+        };
+        assert!(shape.is_narrow());
+        let x = random(5 * 37, &mut rng);
+        let weight = random(10 * 37, &mut rng);
+        let bias = random(10, &mut rng);
+        let mut narrow = vec![0.0; 5 * 10];
+        let mut by_dot = vec![0.0; 5 * 10];
+        linear_forward(shape, &x, &weight, &bias, &mut narrow);
+        linear_forward_dot(shape, &x, &weight, &bias, &mut by_dot);
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&narrow), bits(&by_dot));
+    }
+
+    #[test]
+    fn inference_path_follows_row_count() {
+        let mut rng = Rng::new(47);
+        for rows in [1, INFERENCE_DOT_MAX_ROWS, INFERENCE_DOT_MAX_ROWS + 1, 40] {
+            let shape = LinearShape {
+                rows,
+                inputs: 64,
+                outputs: 48,
+            };
+            let x = random(rows * 64, &mut rng);
+            let weight = random(48 * 64, &mut rng);
+            let bias = random(48, &mut rng);
+            let mut inference = vec![0.0; rows * 48];
+            linear_forward_inference(shape, &x, &weight, &bias, &mut inference);
+            let mut expected = vec![0.0; rows * 48];
+            if rows <= INFERENCE_DOT_MAX_ROWS {
+                linear_forward_dot(shape, &x, &weight, &bias, &mut expected);
+            } else {
+                linear_forward(shape, &x, &weight, &bias, &mut expected);
+            }
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&inference), bits(&expected), "{rows} rows");
+        }
+    }
+
+    #[test]
+    fn dot_path_handles_empty_shapes() {
+        let shape = LinearShape {
+            rows: 2,
+            inputs: 0,
+            outputs: 3,
+        };
+        let mut y = vec![9.0; 6];
+        linear_forward_dot(shape, &[], &[], &[1.0, 2.0, 3.0], &mut y);
+        assert_eq!(y, [1.0, 2.0, 3.0, 1.0, 2.0, 3.0]);
+        let shape = LinearShape {
+            rows: 0,
+            inputs: 4,
+            outputs: 3,
+        };
+        linear_forward_dot(shape, &[], &[0.0; 12], &[0.0; 3], &mut []);
     }
 
     #[test]

@@ -5,6 +5,12 @@
 //! `n_l` inputs to `n_{l+1}` outputs. The activation follows every layer but
 //! the last, whose output is the model output (the logits for the
 //! classification losses).
+//!
+//! Data are ndarray matrices with one sample per row. The model keeps its
+//! parameters and buffers in standard (row-major, contiguous) layout, so the
+//! products run on plain slices.
+
+use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2, Dimension};
 
 use crate::activation::Activation;
 use crate::error::{Error, Result};
@@ -19,10 +25,54 @@ const INFERENCE_ROWS: usize = 512;
 /// The parameters of one linear layer, laid out as PyTorch's `nn.Linear`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dense {
-    /// Weight, row-major `[outputs][inputs]`.
-    pub weight: Vec<f32>,
-    /// Bias, `[outputs]`.
-    pub bias: Vec<f32>,
+    /// Weight, shape `[outputs, inputs]`.
+    pub weight: Array2<f32>,
+    /// Bias, shape `[outputs]`.
+    pub bias: Array1<f32>,
+}
+
+impl Dense {
+    /// Creates a layer of `inputs` inputs and `outputs` outputs whose
+    /// parameters are all zero.
+    pub fn zeros(inputs: usize, outputs: usize) -> Self {
+        Dense {
+            weight: Array2::zeros((outputs, inputs)),
+            bias: Array1::zeros(outputs),
+        }
+    }
+
+    /// Returns a copy in standard layout, which the model's kernels need.
+    fn to_standard_layout(&self) -> Self {
+        Dense {
+            weight: self.weight.as_standard_layout().into_owned(),
+            bias: self.bias.as_standard_layout().into_owned(),
+        }
+    }
+
+    /// Returns the weight as a row-major slice.
+    pub(crate) fn weight_slice(&self) -> &[f32] {
+        standard_slice(&self.weight)
+    }
+
+    /// Returns the bias as a slice.
+    pub(crate) fn bias_slice(&self) -> &[f32] {
+        standard_slice(&self.bias)
+    }
+
+    /// Returns the weight and the bias as mutable slices.
+    pub(crate) fn slices_mut(&mut self) -> (&mut [f32], &mut [f32]) {
+        let weight = self.weight.as_slice_mut().expect(STANDARD_LAYOUT);
+        let bias = self.bias.as_slice_mut().expect(STANDARD_LAYOUT);
+        (weight, bias)
+    }
+}
+
+/// The panic message of a broken layout invariant: every array that the
+/// model stores is created in, or copied to, standard layout.
+const STANDARD_LAYOUT: &str = "the model keeps its arrays in standard layout";
+
+fn standard_slice<D: Dimension>(array: &ndarray::Array<f32, D>) -> &[f32] {
+    array.as_slice().expect(STANDARD_LAYOUT)
 }
 
 /// A multilayer perceptron with one activation between its linear layers.
@@ -73,7 +123,11 @@ impl Mlp {
                 let mut draw = || ((2.0 * rng.next_f64() - 1.0) * bound) as f32;
                 let weight = (0..fan_out * fan_in).map(|_| draw()).collect();
                 let bias = (0..fan_out).map(|_| draw()).collect();
-                Dense { weight, bias }
+                Dense {
+                    weight: Array2::from_shape_vec((fan_out, fan_in), weight)
+                        .expect("fan_out × fan_in weights"),
+                    bias: Array1::from_vec(bias),
+                }
             })
             .collect();
         Ok(Mlp {
@@ -116,10 +170,11 @@ impl Mlp {
         &self.layers
     }
 
-    /// Replaces the parameters of every layer.
+    /// Replaces the parameters of every layer, copying any array that is not
+    /// in standard layout to that layout.
     ///
-    /// Returns [`Error::Shape`] naming the layer and the expected shape when
-    /// a layer is missing or has the wrong length, and [`Error::NonFinite`]
+    /// Returns [`Error::Shape`] naming the layer and both shapes when a
+    /// layer is missing or has the wrong shape, and [`Error::NonFinite`]
     /// naming the element when a value is NaN or infinite. The model is
     /// unchanged on error.
     pub fn set_weights(&mut self, layers: &[Dense]) -> Result<()> {
@@ -134,32 +189,31 @@ impl Mlp {
         for (index, layer) in layers.iter().enumerate() {
             self.validate_layer(index, layer)?;
         }
-        self.layers.clone_from_slice(layers);
+        self.layers = layers.iter().map(Dense::to_standard_layout).collect();
         Ok(())
     }
 
     fn validate_layer(&self, index: usize, layer: &Dense) -> Result<()> {
         let (inputs, outputs) = (self.sizes[index], self.sizes[index + 1]);
-        if layer.weight.len() != outputs * inputs {
+        if layer.weight.dim() != (outputs, inputs) {
+            let (rows, cols) = layer.weight.dim();
             return Err(Error::Shape(format!(
-                "layer {index} weight has {} values but its shape [{outputs}][{inputs}] \
-                 (outputs × inputs) needs {}",
-                layer.weight.len(),
-                outputs * inputs
+                "layer {index} weight has shape [{rows}, {cols}] but sizes {:?} need \
+                 [{outputs}, {inputs}] (outputs × inputs)",
+                self.sizes
             )));
         }
         if layer.bias.len() != outputs {
             return Err(Error::Shape(format!(
-                "layer {index} bias has {} values but its shape [{outputs}] needs {outputs}",
-                layer.bias.len()
+                "layer {index} bias has shape [{}] but sizes {:?} need [{outputs}]",
+                layer.bias.len(),
+                self.sizes
             )));
         }
-        if let Some(position) = layer.weight.iter().position(|v| !v.is_finite()) {
+        let bad_weight = layer.weight.indexed_iter().find(|(_, v)| !v.is_finite());
+        if let Some(((row, col), value)) = bad_weight {
             return Err(Error::NonFinite(format!(
-                "layer {index} weight[{}][{}] is {}: weights must be finite",
-                position / inputs,
-                position % inputs,
-                layer.weight[position]
+                "layer {index} weight[{row}][{col}] is {value}: weights must be finite"
             )));
         }
         if let Some(position) = layer.bias.iter().position(|v| !v.is_finite()) {
@@ -171,48 +225,62 @@ impl Mlp {
         Ok(())
     }
 
-    /// Computes the model output for `rows` samples of the row-major
-    /// `[rows][inputs]` matrix `x`, as a row-major `[rows][outputs]` vector.
+    /// Computes the model output for the samples in the rows of `x`, of
+    /// shape `[rows, inputs]`, as an array of shape `[rows, outputs]`.
     ///
-    /// Returns [`Error::Shape`] when `x` does not hold `rows * inputs`
-    /// values and [`Error::NonFinite`] naming the first NaN or infinite
-    /// input.
-    pub fn predict(&self, x: &[f32], rows: usize) -> Result<Vec<f32>> {
-        validate_inputs(x, rows, self.inputs(), "x")?;
-        let outputs = self.outputs();
-        let mut result = vec![0.0; rows * outputs];
+    /// A view in standard layout is read in place, and any other view is
+    /// first copied to standard layout. Rows go through the network in
+    /// chunks of up to 512. A chunk of at most
+    /// [`gemm::INFERENCE_DOT_MAX_ROWS`] rows takes one dot product per
+    /// output (see [`gemm::linear_forward_inference`]), so a row's output
+    /// may differ in the last bits between calls with different row counts.
+    ///
+    /// Returns [`Error::Shape`] naming both shapes when `x` does not have
+    /// `inputs` columns and [`Error::NonFinite`] naming the first NaN or
+    /// infinite input.
+    pub fn predict(&self, x: ArrayView2<'_, f32>) -> Result<Array2<f32>> {
+        validate_inputs(x, self.inputs(), "x")?;
+        let rows = x.nrows();
+        let x = x.as_standard_layout();
+        let x = x.as_slice().expect("a standard-layout array has a slice");
+        let (inputs, outputs) = (self.inputs(), self.outputs());
+        let mut result = Array2::zeros((rows, outputs));
         let mut scratch = self.inference_scratch(rows);
-        for (start, out) in (0..rows)
-            .step_by(INFERENCE_ROWS)
-            .zip(result.chunks_mut(INFERENCE_ROWS * outputs))
-        {
-            let count = out.len() / outputs.max(1);
-            let chunk = &x[start * self.inputs()..(start + count) * self.inputs()];
+        let chunks = result.axis_chunks_iter_mut(ndarray::Axis(0), INFERENCE_ROWS);
+        for (start, mut out) in (0..rows).step_by(INFERENCE_ROWS).zip(chunks) {
+            let count = out.nrows();
+            let chunk = &x[start * inputs..(start + count) * inputs];
+            let out = out
+                .as_slice_mut()
+                .expect("row blocks of a new array are contiguous");
             out.copy_from_slice(self.infer(chunk, count, &mut scratch));
         }
         Ok(result)
     }
 
-    /// Returns the mean loss over `rows` samples and, for the
+    /// Returns the mean loss over the rows of `x` and, for the
     /// classification losses, the accuracy (see [`Loss::count_correct`]).
     ///
-    /// Returns an error naming the value when `x` or `targets` has the
+    /// `x` has shape `[rows, inputs]` and is read as [`Mlp::predict`] reads
+    /// it. Returns an error naming the value when `x` or `targets` has the
     /// wrong shape or contains a NaN, an infinity or a class index out of
     /// range.
     pub fn evaluate(
         &self,
-        x: &[f32],
-        rows: usize,
+        x: ArrayView2<'_, f32>,
         targets: Targets<'_>,
         loss: Loss,
     ) -> Result<(f64, Option<f64>)> {
-        validate_inputs(x, rows, self.inputs(), "x")?;
+        validate_inputs(x, self.inputs(), "x")?;
+        let rows = x.nrows();
         targets.validate(loss, rows, self.outputs(), "y")?;
         if rows == 0 {
             return Err(Error::Shape(
                 "cannot evaluate on 0 rows: pass at least one sample".into(),
             ));
         }
+        let x = x.as_standard_layout();
+        let x = x.as_slice().expect("a standard-layout array has a slice");
         let (inputs, outputs) = (self.inputs(), self.outputs());
         let mut scratch = self.inference_scratch(rows);
         let (mut sum, mut correct, mut total) = (0.0, 0, 0);
@@ -220,9 +288,10 @@ impl Mlp {
             let end = (start + INFERENCE_ROWS).min(rows);
             let chunk = &x[start * inputs..end * inputs];
             let output = self.infer(chunk, end - start, &mut scratch);
-            let chunk_targets = targets.slice_rows(start, end, outputs);
-            sum += loss.sum(output, outputs, chunk_targets);
-            if let Some((right, count)) = loss.count_correct(output, outputs, chunk_targets) {
+            let output = matrix(output, end - start, outputs);
+            let chunk_targets = targets.slice_rows(start, end);
+            sum += loss.sum(output, chunk_targets);
+            if let Some((right, count)) = loss.count_correct(output, chunk_targets) {
                 correct += right;
                 total += count;
             }
@@ -256,30 +325,29 @@ impl Mlp {
             pre_activations: buffers(&|l| hidden_pre && l < last),
             deltas: buffers(&|_| true),
             gradients: self
-                .layers
-                .iter()
-                .map(|layer| Dense {
-                    weight: vec![0.0; layer.weight.len()],
-                    bias: vec![0.0; layer.bias.len()],
-                })
+                .sizes
+                .windows(2)
+                .map(|pair| Dense::zeros(pair[0], pair[1]))
                 .collect(),
         }
     }
 
-    /// Computes the mean loss of one batch and its gradient with respect to
-    /// every parameter, which [`Workspace::gradients`] then returns.
+    /// Computes the mean loss of the batch `x`, of shape `[rows, inputs]`,
+    /// and its gradient with respect to every parameter, which
+    /// [`Workspace::gradients`] then returns. `x` may have any layout.
     ///
     /// Returns an error naming the value when `x` or `targets` is invalid,
-    /// when `rows` is 0, or when `rows` exceeds the workspace's batch size.
+    /// when `x` has 0 rows, or when it has more rows than the workspace's
+    /// batch size.
     pub fn compute_gradients(
         &self,
         workspace: &mut Workspace,
-        x: &[f32],
-        rows: usize,
+        x: ArrayView2<'_, f32>,
         targets: Targets<'_>,
         loss: Loss,
     ) -> Result<f64> {
-        validate_inputs(x, rows, self.inputs(), "x")?;
+        validate_inputs(x, self.inputs(), "x")?;
+        let rows = x.nrows();
         targets.validate(loss, rows, self.outputs(), "y")?;
         if rows == 0 || rows > workspace.max_rows {
             return Err(Error::Shape(format!(
@@ -288,9 +356,8 @@ impl Mlp {
                 workspace.max_rows
             )));
         }
-        workspace
-            .batch_input(rows, self.inputs())
-            .copy_from_slice(x);
+        let input = workspace.batch_input(rows, self.inputs());
+        matrix_mut(input, rows, self.inputs()).assign(&x);
         Ok(self.forward_backward(workspace, rows, loss, targets))
     }
 
@@ -307,9 +374,9 @@ impl Mlp {
         self.forward_train(ws, rows);
         let last = self.layers.len() - 1;
         let outputs = self.outputs();
-        let output = &ws.outputs[last][..rows * outputs];
-        let delta = &mut ws.deltas[last][..rows * outputs];
-        let value = loss.forward_backward(output, outputs, targets, delta);
+        let output = matrix(&ws.outputs[last][..rows * outputs], rows, outputs);
+        let delta = matrix_mut(&mut ws.deltas[last][..rows * outputs], rows, outputs);
+        let value = loss.forward_backward(output, targets, delta);
         self.backward_train(ws, rows);
         value
     }
@@ -326,14 +393,15 @@ impl Mlp {
                 None => &ws.input[..rows * shape.inputs],
             };
             let output = &mut rest[0][..rows * shape.outputs];
+            let (weight, bias) = (layer.weight_slice(), layer.bias_slice());
             if l == last {
-                gemm::linear_forward(shape, input, &layer.weight, &layer.bias, output);
+                gemm::linear_forward(shape, input, weight, bias, output);
             } else if self.activation.backward_reads_input() {
                 let pre = &mut ws.pre_activations[l][..rows * shape.outputs];
-                gemm::linear_forward(shape, input, &layer.weight, &layer.bias, pre);
+                gemm::linear_forward(shape, input, weight, bias, pre);
                 self.activation.forward_to(pre, output);
             } else {
-                gemm::linear_forward(shape, input, &layer.weight, &layer.bias, output);
+                gemm::linear_forward(shape, input, weight, bias, output);
                 self.activation.forward(output);
             }
         }
@@ -350,12 +418,13 @@ impl Mlp {
                 0 => &ws.input[..rows * shape.inputs],
                 _ => &ws.outputs[l - 1][..rows * shape.inputs],
             };
-            let gradient = &mut ws.gradients[l];
-            gemm::linear_backward_weight(shape, delta, input, &mut gradient.weight);
-            gemm::column_sums(delta, rows, shape.outputs, &mut gradient.bias);
+            let (weight_gradient, bias_gradient) = ws.gradients[l].slices_mut();
+            gemm::linear_backward_weight(shape, delta, input, weight_gradient);
+            gemm::column_sums(delta, rows, shape.outputs, bias_gradient);
             if let Some(previous) = before.last_mut() {
                 let previous = &mut previous[..rows * shape.inputs];
-                gemm::linear_backward_input(shape, delta, &self.layers[l].weight, previous);
+                let weight = self.layers[l].weight_slice();
+                gemm::linear_backward_input(shape, delta, weight, previous);
                 let saved = if self.activation.backward_reads_input() {
                     &ws.pre_activations[l - 1][..rows * shape.inputs]
                 } else {
@@ -386,8 +455,8 @@ impl Mlp {
         [vec![0.0; len], vec![0.0; len]]
     }
 
-    /// Applies the network to `rows` rows of `x`, alternating between the
-    /// two scratch buffers, and returns the output.
+    /// Applies the network to `rows` rows of the row-major `x`, alternating
+    /// between the two scratch buffers, and returns the row-major output.
     fn infer<'s>(&self, x: &[f32], rows: usize, scratch: &'s mut [Vec<f32>; 2]) -> &'s [f32] {
         let last = self.layers.len() - 1;
         let [a, b] = scratch;
@@ -400,7 +469,8 @@ impl Mlp {
             } else {
                 &current[..rows * shape.inputs]
             };
-            gemm::linear_forward(shape, input, &layer.weight, &layer.bias, output);
+            let (weight, bias) = (layer.weight_slice(), layer.bias_slice());
+            gemm::linear_forward_inference(shape, input, weight, bias, output);
             if l < last {
                 self.activation.forward(output);
             }
@@ -442,22 +512,36 @@ fn validate_sizes(sizes: &[usize]) -> Result<()> {
     Ok(())
 }
 
-/// Checks that `x` contains `rows * inputs` finite values.
-pub(crate) fn validate_inputs(x: &[f32], rows: usize, inputs: usize, name: &str) -> Result<()> {
-    if x.len() != rows * inputs {
+/// Checks that `x` has `inputs` columns and only finite values.
+pub(crate) fn validate_inputs(x: ArrayView2<'_, f32>, inputs: usize, name: &str) -> Result<()> {
+    let (rows, cols) = x.dim();
+    if cols != inputs {
         return Err(Error::Shape(format!(
-            "{name} has {} values but {rows} rows × {inputs} inputs need {}",
-            x.len(),
-            rows * inputs
+            "{name} has shape [{rows}, {cols}] but the model has {inputs} inputs, \
+             so it needs shape [{rows}, {inputs}]"
         )));
     }
-    if let Some(position) = x.iter().position(|v| !v.is_finite()) {
+    // Both searches visit the elements in row-major order.
+    let first_non_finite = match x.as_slice() {
+        Some(values) => values.iter().position(|v| !v.is_finite()),
+        None => x.iter().position(|v| !v.is_finite()),
+    };
+    if let Some(position) = first_non_finite {
+        let (row, col) = (position / inputs, position % inputs);
         return Err(Error::NonFinite(format!(
-            "{name}[{}][{}] is {}: remove or replace non-finite inputs",
-            position / inputs,
-            position % inputs,
-            x[position]
+            "{name}[{row}][{col}] is {}: remove or replace non-finite inputs",
+            x[(row, col)]
         )));
     }
     Ok(())
+}
+
+/// Views the row-major `data` as a `[rows, cols]` matrix.
+fn matrix(data: &[f32], rows: usize, cols: usize) -> ArrayView2<'_, f32> {
+    ArrayView2::from_shape((rows, cols), data).expect("buffer length is rows × cols")
+}
+
+/// Views the row-major `data` as a mutable `[rows, cols]` matrix.
+fn matrix_mut(data: &mut [f32], rows: usize, cols: usize) -> ArrayViewMut2<'_, f32> {
+    ArrayViewMut2::from_shape((rows, cols), data).expect("buffer length is rows × cols")
 }

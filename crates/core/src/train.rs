@@ -11,6 +11,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
+use ndarray::{ArrayView1, ArrayView2};
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
@@ -125,11 +126,16 @@ pub struct History {
     pub samples_per_second: f64,
 }
 
-/// A validation set: inputs `[rows][inputs]`, the row count, and targets.
-pub type Validation<'a> = (&'a [f32], usize, Targets<'a>);
+/// A validation set: inputs of shape `[rows, inputs]` and their targets.
+pub type Validation<'a> = (ArrayView2<'a, f32>, Targets<'a>);
 
-/// Trains `model` in place on `rows` rows of the row-major `[rows][inputs]`
-/// matrix `x`, and returns the history.
+/// Trains `model` in place on the samples in the rows of `x`, of shape
+/// `[rows, inputs]`, and returns the history.
+///
+/// `x` and the targets are read in place, whatever their layout: each
+/// batch's rows are copied from them into the model's workspace, so no copy
+/// of the data set is made. The validation set is read as
+/// [`Mlp::evaluate`] reads it.
 ///
 /// Every argument is checked before the first step, and errors name the
 /// offending value and the fix. `on_epoch` is called on the calling thread
@@ -142,17 +148,16 @@ pub type Validation<'a> = (&'a [f32], usize, Targets<'a>);
 /// threads, or on the calling thread when that is 1 or the model is too
 /// small to split. The result does not depend on the thread count: the same
 /// options give the same weights bit for bit.
-#[allow(clippy::too_many_arguments)]
 pub fn fit(
     model: &mut Mlp,
-    x: &[f32],
-    rows: usize,
+    x: ArrayView2<'_, f32>,
     targets: Targets<'_>,
     validation: Option<Validation<'_>>,
     options: &FitOptions,
     on_epoch: &mut dyn FnMut(&EpochRecord),
     cancel: &AtomicBool,
 ) -> Result<History> {
+    let rows = x.nrows();
     let data = Data { x, rows, targets };
     validate_run(model, &data, validation.as_ref(), options)?;
     let steps_per_epoch = steps_per_epoch(rows, options)?;
@@ -195,15 +200,15 @@ pub fn fit(
 
 /// The training set.
 #[derive(Clone, Copy)]
-struct Data<'a> {
-    x: &'a [f32],
+struct Data<'x, 'y> {
+    x: ArrayView2<'x, f32>,
     rows: usize,
-    targets: Targets<'a>,
+    targets: Targets<'y>,
 }
 
 fn validate_run(
     model: &Mlp,
-    data: &Data<'_>,
+    data: &Data<'_, '_>,
     validation: Option<&Validation<'_>>,
     options: &FitOptions,
 ) -> Result<()> {
@@ -234,17 +239,17 @@ fn validate_run(
             data.rows
         )));
     }
-    validate_inputs(data.x, data.rows, model.inputs(), "x")?;
+    validate_inputs(data.x, model.inputs(), "x")?;
     data.targets
         .validate(options.loss, data.rows, model.outputs(), "y")?;
-    if let Some(&(x, rows, targets)) = validation {
-        if rows == 0 {
+    if let Some(&(x, targets)) = validation {
+        if x.nrows() == 0 {
             return Err(Error::Shape(
                 "validation x has 0 rows: pass at least one sample or no validation set".into(),
             ));
         }
-        validate_inputs(x, rows, model.inputs(), "validation x")?;
-        targets.validate(options.loss, rows, model.outputs(), "validation y")?;
+        validate_inputs(x, model.inputs(), "validation x")?;
+        targets.validate(options.loss, x.nrows(), model.outputs(), "validation y")?;
     }
     Ok(())
 }
@@ -381,7 +386,7 @@ impl Run {
     fn epoch(
         &mut self,
         model: &mut Mlp,
-        data: &Data<'_>,
+        data: &Data<'_, '_>,
         validation: Option<&Validation<'_>>,
         epoch: usize,
         cancel: &AtomicBool,
@@ -404,8 +409,8 @@ impl Run {
             samples += last - first;
         }
         let (val_loss, val_accuracy) = match validation {
-            Some(&(x, rows, targets)) => {
-                let (loss, accuracy) = model.evaluate(x, rows, targets, self.loss)?;
+            Some(&(x, targets)) => {
+                let (loss, accuracy) = model.evaluate(x, targets, self.loss)?;
                 (Some(loss), accuracy)
             }
             None => (None, None),
@@ -428,7 +433,7 @@ impl Run {
     fn train_batch(
         &mut self,
         model: &mut Mlp,
-        data: &Data<'_>,
+        data: &Data<'_, '_>,
         range: std::ops::Range<usize>,
         epoch: usize,
         batch: usize,
@@ -436,9 +441,13 @@ impl Run {
         let rows = range.len();
         let (lr, momentum) = self.hyperparameters();
         self.gather(model, data, range);
+        let outputs = model.outputs();
         let targets = match data.targets {
-            Targets::Classes(_) => Targets::Classes(&self.batch_classes),
-            Targets::Values(_) => Targets::Values(&self.batch_values),
+            Targets::Classes(_) => Targets::Classes(ArrayView1::from(&self.batch_classes)),
+            Targets::Values(_) => Targets::Values(
+                ArrayView2::from_shape((rows, outputs), &self.batch_values)
+                    .expect("gather fills rows × outputs values"),
+            ),
         };
         let loss = model.forward_backward(&mut self.workspace, rows, self.loss, targets);
         if !loss.is_finite() {
@@ -466,12 +475,16 @@ impl Run {
 
     /// Copies the rows of `order[range]` into the workspace and their
     /// targets into the batch target buffer that matches `data.targets`.
-    fn gather(&mut self, model: &Mlp, data: &Data<'_>, range: std::ops::Range<usize>) {
-        let (inputs, outputs) = (model.inputs(), model.outputs());
+    fn gather(&mut self, model: &Mlp, data: &Data<'_, '_>, range: std::ops::Range<usize>) {
+        let inputs = model.inputs();
         let indices = &self.order[range];
         let input = self.workspace.batch_input(indices.len(), inputs);
-        let copy_row = |(row, &index): (&mut [f32], &usize)| {
-            row.copy_from_slice(&data.x[index * inputs..(index + 1) * inputs]);
+        // A standard-layout `x` is indexed as one slice, which saves building
+        // a view per row.
+        let (x, x_slice) = (data.x, data.x.as_slice());
+        let copy_row = |(row, &index): (&mut [f32], &usize)| match x_slice {
+            Some(x) => row.copy_from_slice(&x[index * inputs..(index + 1) * inputs]),
+            None => copy_to_slice(x.row(index), row),
         };
         if input.len() >= PARALLEL_GATHER_MIN && gemm::available_threads() > 1 {
             input
@@ -487,14 +500,24 @@ impl Run {
         match data.targets {
             Targets::Classes(classes) => {
                 self.batch_classes.clear();
-                self.batch_classes
-                    .extend(indices.iter().map(|&index| classes[index]));
+                let batch = indices.iter().map(|&index| classes[index]);
+                self.batch_classes.extend(batch);
             }
             Targets::Values(values) => {
                 self.batch_values.clear();
-                for &index in indices {
-                    let row = &values[index * outputs..(index + 1) * outputs];
-                    self.batch_values.extend_from_slice(row);
+                let outputs = values.ncols();
+                match values.as_slice() {
+                    Some(all) => {
+                        for &index in indices {
+                            let row = &all[index * outputs..(index + 1) * outputs];
+                            self.batch_values.extend_from_slice(row);
+                        }
+                    }
+                    None => {
+                        for &index in indices {
+                            self.batch_values.extend(values.row(index).iter());
+                        }
+                    }
                 }
             }
         }
@@ -516,11 +539,25 @@ impl Run {
     fn apply_gradients(&mut self, model: &mut Mlp, lr: f64, momentum: f64) {
         let gradients = self.workspace.gradients();
         for (index, gradient) in gradients.iter().enumerate() {
-            let layer = model.layer_mut(index);
+            let (weight, bias) = model.layer_mut(index).slices_mut();
+            let (weight_gradient, bias_gradient) = (gradient.weight_slice(), gradient.bias_slice());
             self.sgd
-                .step(2 * index, &mut layer.weight, &gradient.weight, lr, momentum);
+                .step(2 * index, weight, weight_gradient, lr, momentum);
             self.sgd
-                .step(2 * index + 1, &mut layer.bias, &gradient.bias, lr, momentum);
+                .step(2 * index + 1, bias, bias_gradient, lr, momentum);
+        }
+    }
+}
+
+/// Copies `source` into `target`, as one slice copy when `source` is
+/// contiguous.
+fn copy_to_slice(source: ArrayView1<'_, f32>, target: &mut [f32]) {
+    match source.as_slice() {
+        Some(source) => target.copy_from_slice(source),
+        None => {
+            for (target, &value) in target.iter_mut().zip(&source) {
+                *target = value;
+            }
         }
     }
 }

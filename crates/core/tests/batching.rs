@@ -4,6 +4,7 @@
 
 use std::sync::atomic::AtomicBool;
 
+use ndarray::{s, Array2, ShapeBuilder};
 use onecycle_core::{
     fit, Activation, FitOptions, History, Loss, Mlp, OneCycleLR, OneCycleOptions, Rng, Sgd,
     SgdOptions, Targets,
@@ -12,7 +13,7 @@ use onecycle_core::{
 const SIZES: [usize; 3] = [3, 8, 2];
 const ROWS: usize = 23;
 
-fn data() -> (Vec<f32>, Vec<f32>) {
+fn data() -> (Array2<f32>, Array2<f32>) {
     let mut rng = Rng::new(4);
     let x = (0..ROWS * SIZES[0])
         .map(|_| (rng.next_f64() * 2.0 - 1.0) as f32)
@@ -20,7 +21,10 @@ fn data() -> (Vec<f32>, Vec<f32>) {
     let y = (0..ROWS * SIZES[2])
         .map(|_| rng.next_f64() as f32)
         .collect();
-    (x, y)
+    (
+        Array2::from_shape_vec((ROWS, SIZES[0]), x).unwrap(),
+        Array2::from_shape_vec((ROWS, SIZES[2]), y).unwrap(),
+    )
 }
 
 fn train(options: &FitOptions) -> (Mlp, History) {
@@ -29,9 +33,8 @@ fn train(options: &FitOptions) -> (Mlp, History) {
     let cancel = AtomicBool::new(false);
     let history = fit(
         &mut model,
-        &x,
-        ROWS,
-        Targets::Values(&y),
+        x.view(),
+        Targets::Values(y.view()),
         None,
         options,
         &mut |_| {},
@@ -69,20 +72,13 @@ fn replay(options: &FitOptions, hyperparameters: impl Fn(usize) -> (f64, f64)) -
         for batch in 0..batches {
             let rows =
                 &order[batch * options.batch_size..((batch + 1) * options.batch_size).min(ROWS)];
-            let bx: Vec<f32> = rows
-                .iter()
-                .flat_map(|&r| x[r * 3..r * 3 + 3].to_vec())
-                .collect();
-            let by: Vec<f32> = rows
-                .iter()
-                .flat_map(|&r| y[r * 2..r * 2 + 2].to_vec())
-                .collect();
+            let bx = Array2::from_shape_fn((rows.len(), SIZES[0]), |(i, j)| x[(rows[i], j)]);
+            let by = Array2::from_shape_fn((rows.len(), SIZES[2]), |(i, j)| y[(rows[i], j)]);
             model
                 .compute_gradients(
                     &mut workspace,
-                    &bx,
-                    rows.len(),
-                    Targets::Values(&by),
+                    bx.view(),
+                    Targets::Values(by.view()),
                     Loss::Mse,
                 )
                 .unwrap();
@@ -91,8 +87,12 @@ fn replay(options: &FitOptions, hyperparameters: impl Fn(usize) -> (f64, f64)) -
             for (index, (layer, gradient)) in
                 layers.iter_mut().zip(workspace.gradients()).enumerate()
             {
-                sgd.step(2 * index, &mut layer.weight, &gradient.weight, lr, momentum);
-                sgd.step(2 * index + 1, &mut layer.bias, &gradient.bias, lr, momentum);
+                let weight = layer.weight.as_slice_mut().unwrap();
+                let bias = layer.bias.as_slice_mut().unwrap();
+                let weight_gradient = gradient.weight.as_slice().unwrap();
+                let bias_gradient = gradient.bias.as_slice().unwrap();
+                sgd.step(2 * index, weight, weight_gradient, lr, momentum);
+                sgd.step(2 * index + 1, bias, bias_gradient, lr, momentum);
             }
             model.set_weights(&layers).unwrap();
             step += 1;
@@ -244,4 +244,55 @@ fn fixed_momentum_and_constant_lr() {
         (epoch_loss - weighted).abs() < 1e-12,
         "{epoch_loss} vs {weighted}"
     );
+}
+
+#[test]
+fn any_data_layout_gives_same_weights() {
+    let (x, y) = data();
+    let (standard, _) = train(&base_options());
+    let options = FitOptions {
+        threads: Some(1),
+        ..base_options()
+    };
+    let cancel = AtomicBool::new(false);
+
+    // Column-major copies of the same matrices.
+    let mut x_columns = Array2::zeros((ROWS, SIZES[0]).f());
+    x_columns.assign(&x);
+    let mut y_columns = Array2::zeros((ROWS, SIZES[2]).f());
+    y_columns.assign(&y);
+    assert!(!x_columns.is_standard_layout());
+    let mut model = Mlp::new(&SIZES, Activation::Tanh, 9).unwrap();
+    let targets = Targets::Values(y_columns.view());
+    fit(
+        &mut model,
+        x_columns.view(),
+        targets,
+        None,
+        &options,
+        &mut |_| {},
+        &cancel,
+    )
+    .unwrap();
+    assert_same_weights(&standard, &model);
+
+    // Every other column of a matrix twice as wide, so no row is
+    // contiguous.
+    let mut wide = Array2::zeros((ROWS, 2 * SIZES[0]));
+    wide.slice_mut(s![.., ..;2]).assign(&x);
+    let x_strided = wide.slice(s![.., ..;2]);
+    assert!(x_strided.row(0).as_slice().is_none());
+    let mut model = Mlp::new(&SIZES, Activation::Tanh, 9).unwrap();
+    let targets = Targets::Values(y.view());
+    fit(
+        &mut model,
+        x_strided,
+        targets,
+        None,
+        &options,
+        &mut |_| {},
+        &cancel,
+    )
+    .unwrap();
+    assert_same_weights(&standard, &model);
 }

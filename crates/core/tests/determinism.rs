@@ -3,6 +3,7 @@
 
 use std::sync::atomic::AtomicBool;
 
+use ndarray::{Array1, Array2};
 use onecycle_core::gemm::PARALLEL_MIN_WORK;
 use onecycle_core::{fit, Activation, Dense, FitOptions, Loss, Mlp, OneCycleOptions, Rng, Targets};
 
@@ -12,13 +13,13 @@ const SIZES: [usize; 4] = [64, 256, 128, 10];
 const BATCH: usize = 64;
 const ROWS: usize = 320;
 
-fn data() -> (Vec<f32>, Vec<i32>) {
+fn data() -> (Array2<f32>, Array1<i32>) {
     let mut rng = Rng::new(99);
     let x = (0..ROWS * SIZES[0])
         .map(|_| (rng.next_f64() * 2.0 - 1.0) as f32)
         .collect();
     let y = (0..ROWS).map(|_| rng.below(10) as i32).collect();
-    (x, y)
+    (Array2::from_shape_vec((ROWS, SIZES[0]), x).unwrap(), y)
 }
 
 fn train(model_seed: u32, shuffle_seed: u32, threads: usize) -> Vec<Dense> {
@@ -39,9 +40,8 @@ fn train(model_seed: u32, shuffle_seed: u32, threads: usize) -> Vec<Dense> {
     let cancel = AtomicBool::new(false);
     fit(
         &mut model,
-        &x,
-        ROWS,
-        Targets::Classes(&y),
+        x.view(),
+        Targets::Classes(y.view()),
         None,
         &options,
         &mut |_| {},
@@ -54,7 +54,7 @@ fn train(model_seed: u32, shuffle_seed: u32, threads: usize) -> Vec<Dense> {
 fn bits(layers: &[Dense]) -> Vec<u32> {
     let values = layers
         .iter()
-        .flat_map(|layer| layer.weight.iter().chain(&layer.bias));
+        .flat_map(|layer| layer.weight.iter().chain(layer.bias.iter()));
     values.map(|v| v.to_bits()).collect()
 }
 
@@ -99,11 +99,15 @@ fn initial_weights_follow_seed() {
     assert_eq!(a, b);
     // Every value lies within ±1/sqrt(fan_in).
     let bound = 1.0 / 3f32.sqrt();
-    for value in a.weights()[0].weight.iter().chain(&a.weights()[0].bias) {
+    for value in a.weights()[0]
+        .weight
+        .iter()
+        .chain(a.weights()[0].bias.iter())
+    {
         assert!(value.abs() <= bound, "{value} exceeds {bound}");
     }
     // The first draw is (2 u - 1) / sqrt(3) with u from Rng::new(5).
     let mut rng = Rng::new(5);
     let expected = ((2.0 * rng.next_f64() - 1.0) / 3f64.sqrt()) as f32;
-    assert_eq!(a.weights()[0].weight[0].to_bits(), expected.to_bits());
+    assert_eq!(a.weights()[0].weight[(0, 0)].to_bits(), expected.to_bits());
 }

@@ -8,6 +8,7 @@
 //! it and the analytic gradient is therefore the f32 rounding of the
 //! backward pass.
 
+use ndarray::{ArrayView1, ArrayView2};
 use onecycle_core::{Activation, Loss, Mlp, Rng, Targets};
 
 /// Finite-difference step, in parameter units.
@@ -51,7 +52,11 @@ fn params_of(model: &Mlp) -> Params {
     model
         .weights()
         .iter()
-        .map(|layer| (widen(&layer.weight), widen(&layer.bias)))
+        .map(|layer| {
+            let weight = layer.weight.as_slice().unwrap();
+            let bias = layer.bias.as_slice().unwrap();
+            (widen(weight), widen(bias))
+        })
         .collect()
 }
 
@@ -127,8 +132,11 @@ enum Target {
 impl Target {
     fn as_targets(&self) -> Targets<'_> {
         match self {
-            Target::Classes(classes) => Targets::Classes(classes),
-            Target::Values(values) => Targets::Values(values),
+            Target::Classes(classes) => Targets::Classes(ArrayView1::from(classes)),
+            Target::Values(values) => {
+                let outputs = values.len() / ROWS;
+                Targets::Values(ArrayView2::from_shape((ROWS, outputs), values).unwrap())
+            }
         }
     }
 }
@@ -163,8 +171,9 @@ fn check(sizes: &[usize], activation: Activation, loss: Loss, seed: u32) -> Vec<
     let target = make_targets(loss, sizes[sizes.len() - 1], &mut rng);
 
     let mut workspace = model.workspace(ROWS);
+    let x_view = ArrayView2::from_shape((ROWS, sizes[0]), &x).unwrap();
     let value = model
-        .compute_gradients(&mut workspace, &x, ROWS, target.as_targets(), loss)
+        .compute_gradients(&mut workspace, x_view, target.as_targets(), loss)
         .unwrap();
     let params = params_of(&model);
     let mut failures = Vec::new();
@@ -176,7 +185,10 @@ fn check(sizes: &[usize], activation: Activation, loss: Loss, seed: u32) -> Vec<
     }
 
     for (l, gradient) in workspace.gradients().iter().enumerate() {
-        let tensors = [("weight", 0, &gradient.weight), ("bias", 1, &gradient.bias)];
+        let tensors = [
+            ("weight", 0, gradient.weight.as_slice().unwrap()),
+            ("bias", 1, gradient.bias.as_slice().unwrap()),
+        ];
         for (name, which, analytic) in tensors {
             for (index, &analytic) in analytic.iter().enumerate() {
                 let numeric = central_difference(&params, l, which, index, |p| {
@@ -243,10 +255,15 @@ fn every_activation_and_loss_matches_finite_differences() {
 fn gradients_reject_oversized_batch() {
     let model = Mlp::new(&NETS[0], Activation::Relu, 0).unwrap();
     let mut workspace = model.workspace(2);
-    let x = vec![0.0; 3 * NETS[0][0]];
-    let y = vec![0.0; 3 * NETS[0][3]];
+    let x = ndarray::Array2::zeros((3, NETS[0][0]));
+    let y = ndarray::Array2::zeros((3, NETS[0][3]));
     let error = model
-        .compute_gradients(&mut workspace, &x, 3, Targets::Values(&y), Loss::Mse)
+        .compute_gradients(
+            &mut workspace,
+            x.view(),
+            Targets::Values(y.view()),
+            Loss::Mse,
+        )
         .unwrap_err();
     assert!(
         error

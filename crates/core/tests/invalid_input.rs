@@ -3,6 +3,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use ndarray::{arr1, s, Array1, Array2, ArrayView2};
 use onecycle_core::{
     fit, Activation, Dense, Error, FitOptions, History, Loss, Mlp, OneCycleOptions, Result,
     SgdOptions, Targets, Validation,
@@ -14,11 +15,11 @@ fn model() -> Mlp {
     Mlp::new(&[2, 4, 3], Activation::Relu, 0).unwrap()
 }
 
-fn x() -> Vec<f32> {
-    (0..ROWS * 2).map(|i| i as f32 * 0.1).collect()
+fn x() -> Array2<f32> {
+    Array2::from_shape_fn((ROWS, 2), |(r, c)| (r * 2 + c) as f32 * 0.1)
 }
 
-fn classes() -> Vec<i32> {
+fn classes() -> Array1<i32> {
     (0..ROWS).map(|i| (i % 3) as i32).collect()
 }
 
@@ -31,8 +32,7 @@ fn cross_entropy() -> FitOptions {
 }
 
 fn run(
-    x: &[f32],
-    rows: usize,
+    x: ArrayView2<'_, f32>,
     targets: Targets<'_>,
     validation: Option<Validation<'_>>,
     options: &FitOptions,
@@ -41,7 +41,6 @@ fn run(
     fit(
         &mut model(),
         x,
-        rows,
         targets,
         validation,
         options,
@@ -115,7 +114,7 @@ fn bad_fit_options_name_the_value() {
         ),
     ];
     for (options, expected) in cases {
-        let message = message_of(run(&x, ROWS, Targets::Classes(&y), None, &options));
+        let message = message_of(run(x.view(), Targets::Classes(y.view()), None, &options));
         assert_contains(&message, expected);
     }
 }
@@ -131,7 +130,7 @@ fn bad_schedule_options_pass_through() {
         schedule: Some(schedule),
         ..cross_entropy()
     };
-    let message = message_of(run(&x, ROWS, Targets::Classes(&y), None, &options));
+    let message = message_of(run(x.view(), Targets::Classes(y.view()), None, &options));
     assert_contains(&message, "pct_start");
     assert_contains(&message, "1.5");
 }
@@ -141,36 +140,75 @@ fn bad_data_names_the_value() {
     let (x, y) = (x(), classes());
     let options = cross_entropy();
 
-    let message = message_of(run(&x[..19], ROWS, Targets::Classes(&y), None, &options));
-    assert_contains(&message, "x has 19 values but 10 rows × 2 inputs need 20");
+    let wide = Array2::zeros((ROWS, 3));
+    let message = message_of(run(wide.view(), Targets::Classes(y.view()), None, &options));
+    assert_contains(
+        &message,
+        "x has shape [10, 3] but the model has 2 inputs, so it needs shape [10, 2]",
+    );
 
     let mut with_nan = x.clone();
-    with_nan[7] = f32::NAN;
-    let message = message_of(run(&with_nan, ROWS, Targets::Classes(&y), None, &options));
+    with_nan[(3, 1)] = f32::NAN;
+    let message = message_of(run(
+        with_nan.view(),
+        Targets::Classes(y.view()),
+        None,
+        &options,
+    ));
+    assert_contains(&message, "x[3][1] is NaN");
+
+    // The position is the logical one, whatever the layout.
+    let with_nan_columns = with_nan
+        .t()
+        .as_standard_layout()
+        .into_owned()
+        .reversed_axes();
+    assert!(!with_nan_columns.is_standard_layout());
+    let targets = Targets::Classes(y.view());
+    let message = message_of(run(with_nan_columns.view(), targets, None, &options));
     assert_contains(&message, "x[3][1] is NaN");
 
     let mut with_inf = x.clone();
-    with_inf[0] = f32::INFINITY;
-    let message = message_of(run(&with_inf, ROWS, Targets::Classes(&y), None, &options));
+    with_inf[(0, 0)] = f32::INFINITY;
+    let message = message_of(run(
+        with_inf.view(),
+        Targets::Classes(y.view()),
+        None,
+        &options,
+    ));
     assert_contains(&message, "x[0][0] is inf");
 
     let mut bad_label = y.clone();
     bad_label[4] = 3;
-    let message = message_of(run(&x, ROWS, Targets::Classes(&bad_label), None, &options));
+    let targets = Targets::Classes(bad_label.view());
+    let message = message_of(run(x.view(), targets, None, &options));
     assert_contains(&message, "y[4] = 3 is not a class index in [0, 3)");
 
     bad_label[4] = -1;
-    let message = message_of(run(&x, ROWS, Targets::Classes(&bad_label), None, &options));
+    let targets = Targets::Classes(bad_label.view());
+    let message = message_of(run(x.view(), targets, None, &options));
     assert_contains(&message, "y[4] = -1");
 
-    let message = message_of(run(&x, ROWS, Targets::Classes(&y[..9]), None, &options));
-    assert_contains(&message, "y has 9 class indices but x has 10 rows");
+    let targets = Targets::Classes(y.slice(s![..9]));
+    let message = message_of(run(x.view(), targets, None, &options));
+    assert_contains(
+        &message,
+        "y has shape [9] but x has 10 rows, so it needs shape [10]",
+    );
 
-    let message = message_of(run(&[], 0, Targets::Classes(&[]), None, &options));
+    let empty = Array2::zeros((0, 2));
+    let no_classes = Array1::zeros(0);
+    let targets = Targets::Classes(no_classes.view());
+    let message = message_of(run(empty.view(), targets, None, &options));
     assert_contains(&message, "x has 0 rows");
 
-    let values = vec![0.5; ROWS * 3];
-    let message = message_of(run(&x, ROWS, Targets::Values(&values), None, &options));
+    let values = Array2::from_elem((ROWS, 3), 0.5);
+    let message = message_of(run(
+        x.view(),
+        Targets::Values(values.view()),
+        None,
+        &options,
+    ));
     assert_contains(&message, "cross_entropy takes class indices");
 }
 
@@ -178,27 +216,27 @@ fn bad_data_names_the_value() {
 fn bad_validation_data_names_the_value() {
     let (x, y) = (x(), classes());
     let options = cross_entropy();
-    let validation = (&x[..4], 2, Targets::Classes(&[0, 5]));
+    let val_y = arr1(&[0, 5]);
+    let validation = (x.slice(s![..2, ..]), Targets::Classes(val_y.view()));
     let message = message_of(run(
-        &x,
-        ROWS,
-        Targets::Classes(&y),
+        x.view(),
+        Targets::Classes(y.view()),
         Some(validation),
         &options,
     ));
     assert_contains(&message, "validation y[1] = 5");
 
-    let validation = (&x[..3], 2, Targets::Classes(&[0, 1]));
+    let val_y = arr1(&[0, 1]);
+    let validation = (x.slice(s![..2, ..1]), Targets::Classes(val_y.view()));
     let message = message_of(run(
-        &x,
-        ROWS,
-        Targets::Classes(&y),
+        x.view(),
+        Targets::Classes(y.view()),
         Some(validation),
         &options,
     ));
     assert_contains(
         &message,
-        "validation x has 3 values but 2 rows × 2 inputs need 4",
+        "validation x has shape [2, 1] but the model has 2 inputs, so it needs shape [2, 2]",
     );
 }
 
@@ -209,19 +247,26 @@ fn regression_targets_are_checked() {
         loss: Loss::BceWithLogits,
         ..FitOptions::default()
     };
-    let mut y = vec![0.0; ROWS * 3];
-    y[5] = 2.0;
-    let message = message_of(run(&x, ROWS, Targets::Values(&y), None, &options));
+    let mut y = Array2::zeros((ROWS, 3));
+    y[(1, 2)] = 2.0;
+    let message = message_of(run(x.view(), Targets::Values(y.view()), None, &options));
     assert_contains(&message, "y[1][2] = 2 is outside [0, 1]");
 
     let options = FitOptions {
         loss: Loss::Mse,
         ..FitOptions::default()
     };
-    let message = message_of(run(&x, ROWS, Targets::Values(&y[..29]), None, &options));
-    assert_contains(&message, "y has 29 values but 10 rows × 3 outputs need 30");
-    let message = message_of(run(&x, ROWS, Targets::Classes(&classes()), None, &options));
-    assert_contains(&message, "mse takes a [rows][3] matrix of float targets");
+    let targets = Targets::Values(y.slice(s![..9, ..]));
+    let message = message_of(run(x.view(), targets, None, &options));
+    assert_contains(
+        &message,
+        "y has shape [9, 3] but x has 10 rows and the model has 3 outputs, \
+         so it needs shape [10, 3]",
+    );
+    let classes = classes();
+    let targets = Targets::Classes(classes.view());
+    let message = message_of(run(x.view(), targets, None, &options));
+    assert_contains(&message, "mse takes a [rows, 3] matrix of float targets");
 }
 
 #[test]
@@ -230,9 +275,8 @@ fn cancel_flag_aborts() {
     let cancel = AtomicBool::new(true);
     let result = fit(
         &mut model(),
-        &x,
-        ROWS,
-        Targets::Classes(&y),
+        x.view(),
+        Targets::Classes(y.view()),
         None,
         &cross_entropy(),
         &mut |_| {},
@@ -254,9 +298,8 @@ fn cancel_flag_aborts() {
     };
     let result = fit(
         &mut model(),
-        &x,
-        ROWS,
-        Targets::Classes(&y),
+        x.view(),
+        Targets::Classes(y.view()),
         None,
         &options,
         &mut on_epoch,
@@ -268,8 +311,8 @@ fn cancel_flag_aborts() {
 
 #[test]
 fn diverging_run_names_epoch_step_and_lr() {
-    let x: Vec<f32> = (0..ROWS * 2).map(|i| i as f32 * 100.0).collect();
-    let y: Vec<f32> = (0..ROWS * 3).map(|i| i as f32 * 100.0).collect();
+    let x = Array2::from_shape_fn((ROWS, 2), |(r, c)| (r * 2 + c) as f32 * 100.0);
+    let y = Array2::from_shape_fn((ROWS, 3), |(r, c)| (r * 3 + c) as f32 * 100.0);
     let options = FitOptions {
         epochs: 50,
         batch_size: 5,
@@ -280,7 +323,7 @@ fn diverging_run_names_epoch_step_and_lr() {
         },
         ..FitOptions::default()
     };
-    let error = run(&x, ROWS, Targets::Values(&y), None, &options).unwrap_err();
+    let error = run(x.view(), Targets::Values(y.view()), None, &options).unwrap_err();
     assert!(matches!(error, Error::NonFinite(_)), "{error:?}");
     let message = error.to_string();
     assert_contains(
@@ -309,8 +352,12 @@ fn bad_model_arguments_name_the_value() {
     let message = "nll".parse::<Loss>().unwrap_err().to_string();
     assert_contains(&message, "unknown loss \"nll\"");
 
-    let message = model().predict(&[0.0; 5], 3).unwrap_err().to_string();
-    assert_contains(&message, "x has 5 values but 3 rows × 2 inputs need 6");
+    let x = Array2::zeros((3, 5));
+    let message = model().predict(x.view()).unwrap_err().to_string();
+    assert_contains(
+        &message,
+        "x has shape [3, 5] but the model has 2 inputs, so it needs shape [3, 2]",
+    );
 }
 
 #[test]
@@ -318,23 +365,23 @@ fn bad_weights_name_layer_and_shape() {
     let mut model = model();
     let before = model.clone();
     let mut layers = model.weights().to_vec();
-    layers[1].weight.pop();
+    layers[1].weight = Array2::zeros((4, 3));
     let message = model.set_weights(&layers).unwrap_err().to_string();
     assert_contains(
         &message,
-        "layer 1 weight has 11 values but its shape [3][4] (outputs × inputs) needs 12",
+        "layer 1 weight has shape [4, 3] but sizes [2, 4, 3] need [3, 4] (outputs × inputs)",
     );
 
     let mut layers = before.weights().to_vec();
-    layers[0].bias.push(0.0);
+    layers[0].bias = Array1::zeros(5);
     let message = model.set_weights(&layers).unwrap_err().to_string();
     assert_contains(
         &message,
-        "layer 0 bias has 5 values but its shape [4] needs 4",
+        "layer 0 bias has shape [5] but sizes [2, 4, 3] need [4]",
     );
 
     let mut layers = before.weights().to_vec();
-    layers[1].weight[6] = f32::NAN;
+    layers[1].weight[(1, 2)] = f32::NAN;
     let message = model.set_weights(&layers).unwrap_err().to_string();
     assert_contains(&message, "layer 1 weight[1][2] is NaN");
 
@@ -347,4 +394,29 @@ fn bad_weights_name_layer_and_shape() {
 
     let good: Vec<Dense> = before.weights().to_vec();
     model.set_weights(&good).unwrap();
+}
+
+#[test]
+fn set_weights_stores_standard_layout() {
+    let mut model = model();
+    let mut layers = model.weights().to_vec();
+    // The same weight values, stored column-major.
+    let columns = layers[0]
+        .weight
+        .t()
+        .as_standard_layout()
+        .into_owned()
+        .reversed_axes();
+    assert!(!columns.is_standard_layout());
+    layers[0].weight = columns;
+    let expected = model.clone();
+    model.set_weights(&layers).unwrap();
+    assert_eq!(model, expected);
+    assert!(model.weights()[0].weight.is_standard_layout());
+
+    let x = x();
+    assert_eq!(
+        model.predict(x.view()).unwrap(),
+        expected.predict(x.view()).unwrap()
+    );
 }

@@ -9,6 +9,7 @@
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 use onecycle_core::{
     fit, Activation, AnnealStrategy, Dense, FitOptions, Loss, Mlp, OneCycleOptions, SgdOptions,
     Targets,
@@ -84,13 +85,21 @@ fn to_f32(value: &Value) -> Vec<f32> {
     out
 }
 
+/// Reads a nested `[rows][cols]` list of numbers as a matrix.
+fn matrix(value: &Value) -> Array2<f32> {
+    let rows = value.as_array().expect("a list of rows").len();
+    let values = to_f32(value);
+    let cols = values.len().checked_div(rows).unwrap_or(0);
+    Array2::from_shape_vec((rows, cols), values).expect("rows of equal length")
+}
+
 fn layers(value: &Value) -> Vec<Dense> {
     let layers = value.as_array().expect("a list of layers");
     layers
         .iter()
         .map(|layer| Dense {
-            weight: to_f32(&layer["weight"]),
-            bias: to_f32(&layer["bias"]),
+            weight: matrix(&layer["weight"]),
+            bias: Array1::from_vec(to_f32(&layer["bias"])),
         })
         .collect()
 }
@@ -164,8 +173,8 @@ fn replay(case: &Value) -> Vec<String> {
 
     let mut model = Mlp::new(&sizes, activation, 0).unwrap();
     model.set_weights(&layers(&float64["init"])).unwrap();
-    let x = to_f32(&float64["X"]);
-    let rows = float64["X"].as_array().unwrap().len();
+    let x = matrix(&float64["X"]);
+    let outputs = sizes[sizes.len() - 1];
     let classes: Vec<i32>;
     let values: Vec<f32>;
     let targets = if options.loss == Loss::CrossEntropy {
@@ -175,17 +184,16 @@ fn replay(case: &Value) -> Vec<String> {
             .iter()
             .map(|v| count(v) as i32)
             .collect();
-        Targets::Classes(&classes)
+        Targets::Classes(ArrayView1::from(&classes))
     } else {
         values = to_f32(&float64["y"]);
-        Targets::Values(&values)
+        Targets::Values(ArrayView2::from_shape((x.nrows(), outputs), &values).unwrap())
     };
 
     let cancel = AtomicBool::new(false);
     let history = fit(
         &mut model,
-        &x,
-        rows,
+        x.view(),
         targets,
         None,
         &options,
@@ -237,8 +245,16 @@ fn replay(case: &Value) -> Vec<String> {
     let expected_final = layers(&float32["final"]);
     for (l, (ours, reference)) in model.weights().iter().zip(&expected_final).enumerate() {
         let tensors = [
-            ("weight", &ours.weight, &reference.weight),
-            ("bias", &ours.bias, &reference.bias),
+            (
+                "weight",
+                ours.weight.as_slice().unwrap(),
+                reference.weight.as_slice().unwrap(),
+            ),
+            (
+                "bias",
+                ours.bias.as_slice().unwrap(),
+                reference.bias.as_slice().unwrap(),
+            ),
         ];
         for (field, ours, reference) in tensors {
             let error = relative_norm_error(ours, reference);
@@ -290,19 +306,19 @@ fn initial_loss_matches_float64_run() {
         model.set_weights(&layers(&float64["init"])).unwrap();
 
         let outputs = sizes[sizes.len() - 1];
-        let x = to_f32(&float64["X"]);
-        let x = &x[..batch * sizes[0]];
+        let x = matrix(&float64["X"]);
+        let x = x.slice(ndarray::s![..batch, ..]);
         let classes: Vec<i32>;
         let values: Vec<f32>;
         let targets = if loss == Loss::CrossEntropy {
             let all = float64["y"].as_array().unwrap();
             classes = all[..batch].iter().map(|v| count(v) as i32).collect();
-            Targets::Classes(&classes)
+            Targets::Classes(ArrayView1::from(&classes))
         } else {
             values = to_f32(&float64["y"])[..batch * outputs].to_vec();
-            Targets::Values(&values)
+            Targets::Values(ArrayView2::from_shape((batch, outputs), &values).unwrap())
         };
-        let (ours, _) = model.evaluate(x, batch, targets, loss).unwrap();
+        let (ours, _) = model.evaluate(x, targets, loss).unwrap();
         let reference = number(&float64["steps"][0]["loss"]);
         let error = relative_error(ours, reference);
         assert!(

@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
+use onecycle_core::ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 use onecycle_core::train::{self, EpochRecord, FitOptions, History};
 use onecycle_core::{Activation, Dense, Loss, Mlp, SgdOptions, Targets};
 
@@ -117,15 +118,69 @@ pub struct NativeMlp {
     threads: Option<usize>,
 }
 
-fn targets<'a>(data: &'a DataSet) -> Result<Targets<'a>> {
+/// Views the row-major `data` as a `[rows, cols]` matrix.
+///
+/// Returns an `InvalidArg` error naming `name` when `data` does not hold
+/// exactly `rows * cols` values. ndarray accepts a longer slice and views
+/// its start, so the length is checked here.
+fn matrix<'a>(
+    data: &'a [f32],
+    rows: usize,
+    cols: usize,
+    name: &str,
+) -> Result<ArrayView2<'a, f32>> {
+    let shape_error = |detail: String| {
+        Error::new(
+            Status::InvalidArg,
+            format!(
+                "{name} has {} values but {rows} rows × {cols} columns need {detail}",
+                data.len()
+            ),
+        )
+    };
+    match rows.checked_mul(cols) {
+        Some(needed) if needed == data.len() => {}
+        Some(needed) => return Err(shape_error(needed.to_string())),
+        None => return Err(shape_error("more values than fit in memory".to_string())),
+    }
+    ArrayView2::from_shape((rows, cols), data)
+        .map_err(|error| shape_error(format!("{} (ndarray: {error})", rows * cols)))
+}
+
+/// Returns the inputs of `data` as a `[rows, inputs]` matrix.
+fn features<'a>(data: &'a DataSet, inputs: usize, name: &str) -> Result<ArrayView2<'a, f32>> {
+    matrix(&data.x, data.rows as usize, inputs, name)
+}
+
+/// Returns the targets of `data`: class indices, or a `[rows, outputs]`
+/// matrix of values.
+fn targets<'a>(data: &'a DataSet, outputs: usize, name: &str) -> Result<Targets<'a>> {
     match (&data.classes, &data.values) {
-        (Some(classes), None) => Ok(Targets::Classes(classes)),
-        (None, Some(values)) => Ok(Targets::Values(values)),
+        (Some(classes), None) => Ok(Targets::Classes(ArrayView1::from(&classes[..]))),
+        (None, Some(values)) => {
+            let values = matrix(values, data.rows as usize, outputs, name)?;
+            Ok(Targets::Values(values))
+        }
         _ => Err(Error::new(
             Status::InvalidArg,
             "give exactly one of classes or values as targets",
         )),
     }
+}
+
+/// Returns the elements of `array` in row-major order, reusing its buffer
+/// when the array fills it in standard layout.
+fn into_row_major(array: Array2<f32>) -> Vec<f32> {
+    if !array.is_standard_layout() {
+        return array.iter().copied().collect();
+    }
+    let len = array.len();
+    let (mut values, offset) = array.into_raw_vec_and_offset();
+    let start = offset.unwrap_or(0);
+    if start != 0 || values.len() != len {
+        values = values[start..start + len].to_vec();
+    }
+    values
 }
 
 fn lock(model: &Mutex<Mlp>) -> MutexGuard<'_, Mlp> {
@@ -166,8 +221,10 @@ impl NativeMlp {
     #[napi]
     pub fn predict(&self, x: Float32Array, rows: u32) -> Result<Float32Array> {
         catch_panic("predict", || {
-            let output = lock(&self.model).predict(&x, rows as usize).map_err(to_js_error)?;
-            Ok(Float32Array::new(output))
+            let model = lock(&self.model);
+            let x = matrix(&x, rows as usize, model.inputs(), "x")?;
+            let output = model.predict(x).map_err(to_js_error)?;
+            Ok(Float32Array::new(into_row_major(output)))
         })
     }
 
@@ -175,9 +232,10 @@ impl NativeMlp {
     pub fn evaluate(&self, data: DataSet, loss: String) -> Result<EvaluationReport> {
         catch_panic("evaluate", || {
             let loss: Loss = loss.parse().map_err(to_js_error)?;
-            let (value, accuracy) = lock(&self.model)
-                .evaluate(&data.x, data.rows as usize, targets(&data)?, loss)
-                .map_err(to_js_error)?;
+            let model = lock(&self.model);
+            let x = features(&data, model.inputs(), "x")?;
+            let y = targets(&data, model.outputs(), "y")?;
+            let (value, accuracy) = model.evaluate(x, y, loss).map_err(to_js_error)?;
             Ok(EvaluationReport { loss: value, accuracy })
         })
     }
@@ -191,8 +249,8 @@ impl NativeMlp {
             .iter()
             .enumerate()
             .map(|(index, layer)| LayerParams {
-                weight: Float32Array::new(layer.weight.clone()),
-                bias: Float32Array::new(layer.bias.clone()),
+                weight: Float32Array::new(layer.weight.iter().copied().collect()),
+                bias: Float32Array::new(layer.bias.to_vec()),
                 rows: sizes[index + 1] as u32,
                 cols: sizes[index] as u32,
             })
@@ -201,13 +259,17 @@ impl NativeMlp {
 
     #[napi]
     pub fn set_weights(&self, layers: Vec<LayerParams>) -> Result<()> {
-        let params: Vec<Dense> = layers
+        let params = layers
             .iter()
-            .map(|layer| Dense {
-                weight: layer.weight.to_vec(),
-                bias: layer.bias.to_vec(),
+            .enumerate()
+            .map(|(index, layer)| {
+                let (rows, cols) = (layer.rows as usize, layer.cols as usize);
+                let name = format!("weights[{index}].weight");
+                let weight = matrix(&layer.weight, rows, cols, &name)?.to_owned();
+                let bias = Array1::from_vec(layer.bias.to_vec());
+                Ok(Dense { weight, bias })
             })
-            .collect();
+            .collect::<Result<Vec<Dense>>>()?;
         lock(&self.model).set_weights(&params).map_err(to_js_error)
     }
 
@@ -295,8 +357,14 @@ impl FitTask {
 
     fn run(&mut self) -> Result<History> {
         let options = self.options()?;
+        let (inputs, outputs) = (self.model.inputs(), self.model.outputs());
+        let x = features(&self.train, inputs, "x")?;
+        let y = targets(&self.train, outputs, "y")?;
         let validation = match &self.validation {
-            Some(data) => Some((&*data.x, data.rows as usize, targets(data)?)),
+            Some(data) => Some((
+                features(data, inputs, "validation x")?,
+                targets(data, outputs, "validation y")?,
+            )),
             None => None,
         };
         let on_epoch = self.on_epoch.as_ref();
@@ -307,9 +375,8 @@ impl FitTask {
         };
         train::fit(
             &mut self.model,
-            &self.train.x,
-            self.train.rows as usize,
-            targets(&self.train)?,
+            x,
+            y,
             validation,
             &options,
             &mut notify,
