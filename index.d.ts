@@ -23,6 +23,7 @@ export declare class NativeMlp {
   predict(x: Float32Array, rows: number): Float32Array
   evaluate(data: DataSet, loss: string): EvaluationReport
   getWeights(): Array<LayerParams>
+  /** Replaces the weights, unless `fit` is running on this model. */
   setWeights(layers: Array<LayerParams>): void
   /**
    * Trains a copy of the model off the main thread and stores it when the

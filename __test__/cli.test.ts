@@ -84,6 +84,20 @@ describe('onecycle train --data', () => {
     expect(stderr.join('\n')).toMatch(/line 3, column 'b' is 'abc'/);
   });
 
+  it('names the line of a value beyond float32', async () => {
+    const path = join(dir, 'huge.csv');
+    writeFileSync(path, 'a,b,y\n1,2,0\n3,1e40,1\n5,6,0\n7,8,1\n');
+    const code = await main(['train', '--data', path, '--target', 'y']);
+    expect(code).toBe(2);
+    expect(stderr.join('\n')).toMatch(/line 3, column 'b' is '1e40', not a number within the float32 range/);
+  });
+
+  it('rejects --target without --data', async () => {
+    const code = await main(['train', '--target', 'price']);
+    expect(code).toBe(2);
+    expect(stderr.join('\n')).toMatch(/--target and --task apply to --data/);
+  });
+
   it('rejects an unknown option', async () => {
     const code = await main(['train', '--epoch', '3']);
     expect(code).toBe(2);

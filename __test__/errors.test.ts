@@ -64,6 +64,56 @@ describe.each(BACKENDS)('errors on the %s engine', (backend) => {
     expect(model.getWeights()[0].weight).toEqual(before[0].weight);
   });
 
+  it('rejects sizes that would exhaust memory or threads', () => {
+    expect(() => new Mlp({ layers: [100_000, 100_000], backend })).toThrow(/layer 0 .*1 GiB/);
+    expect(() => new Mlp({ layers: [4, 2 ** 32], backend })).toThrow(/layers\[1\] must be at most/);
+    expect(() => new Mlp({ layers: [4, 3], threads: 100_000, backend })).toThrow(/threads.*256/);
+    const schedule = new OneCycleLR({ maxLr: 0.1, totalSteps: 2 ** 28, backend });
+    expect(() => schedule.getSchedule()).toThrow(/totalSteps is 268435456/);
+    expect(() => new OneCycleLR({ maxLr: 0.1, totalSteps: 10, groups: 1e9, backend })).toThrow(/groups/);
+  });
+
+  it('rejects epoch counts whose steps overflow', async () => {
+    const model = new Mlp({ layers: [4, 8, 3], backend });
+    await expect(model.fit(x, labels, { epochs: 2 ** 31, batchSize: 2 })).rejects.toThrow(/steps.*lower epochs/);
+  });
+
+  it('stops and rejects when onEpoch throws, keeping the weights', async () => {
+    const model = new Mlp({ layers: [4, 8, 3], seed: 1, backend });
+    const before = model.getWeights();
+    const failure = new Error('callback failed');
+    let calls = 0;
+    const run = model.fit(x, labels, {
+      epochs: 50_000,
+      batchSize: 2,
+      onEpoch: () => {
+        calls += 1;
+        throw failure;
+      },
+    });
+    await expect(run).rejects.toBe(failure);
+    expect(calls).toBe(1);
+    expect(model.getWeights()[0].weight).toEqual(before[0].weight);
+  });
+
+  it('rejects setWeights while fit runs', async () => {
+    const model = new Mlp({ layers: [4, 8, 3], backend });
+    const run = model.fit(x, labels, { epochs: 20, batchSize: 1 });
+    expect(() => model.setWeights(model.getWeights())).toThrow(/while fit is training/);
+    await run;
+    expect(() => model.setWeights(model.getWeights())).not.toThrow();
+  });
+
+  it('rejects a state with a bad lastEpoch', () => {
+    const state = new OneCycleLR({ maxLr: 0.1, totalSteps: 10, backend }).state();
+    expect(() => OneCycleLR.fromState({ ...state, lastEpoch: 11 }, backend)).toThrow(
+      /lastEpoch must be an integer in \[0, 10\], got 11/,
+    );
+    expect(() => OneCycleLR.fromState({ ...state, lastEpoch: '2' as never }, backend)).toThrow(
+      /lastEpoch.*"2"/,
+    );
+  });
+
   it('throws on the step after the cycle, naming the total and the count', () => {
     const schedule = new OneCycleLR({ maxLr: 0.1, totalSteps: 3, backend });
     for (let i = 0; i < 3; i++) schedule.step();

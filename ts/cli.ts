@@ -56,6 +56,8 @@ Training
 Output
   --json                 print one JSON object with the whole run on stdout
   -h, --help             show this help
+
+Set ONECYCLE_DEBUG=1 to print stack traces with errors.
 `;
 
 const OPTIONS = {
@@ -223,6 +225,9 @@ function regressionErrors(model: Mlp, job: Job): { rmse: number; mae: number } {
 
 async function train(values: Values): Promise<void> {
   const seed = integer(values, 'seed', 0);
+  if (values.data === undefined && (values.target !== undefined || values.task !== undefined)) {
+    throw new UsageError('--target and --task apply to --data FILE.csv; add --data or drop them.');
+  }
   const job = values.data === undefined ? mnistJob(values, seed) : csvJob(values, seed);
   const epochs = integer(values, 'epochs', 10);
   const json = values.json ?? false;
@@ -298,9 +303,13 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const { values, positionals } = parsed;
-  if (values.help || positionals.length === 0) {
+  if (values.help) {
     process.stdout.write(HELP);
-    return positionals.length === 0 && !values.help ? 2 : 0;
+    return 0;
+  }
+  if (positionals.length === 0) {
+    process.stderr.write(`onecycle: missing command\n\n${HELP}`);
+    return 2;
   }
   if (positionals[0] !== 'train' || positionals.length > 1) {
     console.error(`onecycle: unknown command '${positionals.join(' ')}'; the command is 'train'.`);
@@ -310,15 +319,15 @@ export async function main(argv: string[]): Promise<number> {
     await train(values);
     return 0;
   } catch (error) {
-    const known =
+    const usage =
       error instanceof UsageError ||
       error instanceof CsvError ||
       error instanceof MnistMissingError ||
       error instanceof RangeError ||
       error instanceof TypeError;
     console.error(`onecycle: ${(error as Error).message}`);
-    if (!known) console.error((error as Error).stack);
-    return known ? 2 : 1;
+    if (process.env.ONECYCLE_DEBUG) console.error((error as Error).stack);
+    return usage ? 2 : 1;
   }
 }
 

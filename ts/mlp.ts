@@ -33,6 +33,7 @@ export class Mlp {
   /** The engine running this model. */
   readonly backend: 'js' | 'native';
   readonly #engine: ModelEngine;
+  #training = false;
 
   constructor(options: MlpOptions) {
     const resolved = resolveMlpOptions(options);
@@ -66,7 +67,13 @@ export class Mlp {
    */
   async fit(x: Float32Array, y: Targets, options: FitOptions): Promise<History> {
     const { rows, targets, fit } = resolveFit(options, this.layers, x, y);
-    return this.#engine.fit(x, rows, targets, fit, options.onEpoch, options.signal);
+    const first = !this.#training;
+    this.#training = true;
+    try {
+      return await this.#engine.fit(x, rows, targets, fit, options.onEpoch, options.signal);
+    } finally {
+      if (first) this.#training = false;
+    }
   }
 
   /** Returns the model outputs, `rows * layers[last]` values row-major
@@ -91,6 +98,9 @@ export class Mlp {
   /** Replaces every layer's weight and bias; shapes must match
    * {@link layers}. */
   setWeights(weights: LayerWeights[]): void {
+    if (this.#training) {
+      throw new Error('setWeights cannot run while fit is training this model; await fit first.');
+    }
     resolveWeights(this.layers, weights);
     this.#engine.setWeights(weights);
   }

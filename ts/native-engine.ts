@@ -148,11 +148,17 @@ export class NativeModelEngine implements ModelEngine {
     // The binding posts epoch reports from the worker thread; they may
     // arrive after the promise settles, so each epoch is delivered once, in
     // order, from whichever comes first.
+    // An error thrown by onEpoch stops the run and becomes its rejection.
     let delivered = 0;
+    const callback: { failed: boolean; error?: unknown } = { failed: false };
     const deliver = (report: EpochReport) => {
-      if (onEpoch && report.epoch === delivered + 1) {
-        delivered = report.epoch;
+      if (!onEpoch || callback.failed || report.epoch !== delivered + 1) return;
+      delivered = report.epoch;
+      try {
         onEpoch(epochRecord(report));
+      } catch (error) {
+        Object.assign(callback, { failed: true, error });
+        token.cancel();
       }
     };
 
@@ -167,6 +173,7 @@ export class NativeModelEngine implements ModelEngine {
         token,
       );
       report.epochs.forEach(deliver);
+      if (callback.failed) throw callback.error;
       const history: History = {
         epochs: report.epochs.map(epochRecord),
         totalSteps: report.totalSteps,
@@ -182,6 +189,7 @@ export class NativeModelEngine implements ModelEngine {
       }
       return history;
     } catch (error) {
+      if (callback.failed) throw callback.error;
       if (token.cancelled && signal) throw abortError(signal);
       throw error;
     } finally {

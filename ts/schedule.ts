@@ -5,6 +5,10 @@ import { NativeScheduleEngine } from './native-engine';
 import type { Backend, OneCycleOptions, OneCycleState, ScheduleArrays } from './types';
 import { resolveOneCycle } from './validate';
 
+/** Longest schedule that {@link OneCycleLR.getSchedule} returns as arrays,
+ * 2^27 steps (1 GiB of float64 per array). */
+const MAX_SCHEDULE_ARRAY = 2 ** 27;
+
 /**
  * PyTorch's `OneCycleLR`: the learning rate rises from `maxLr / divFactor`
  * to `maxLr` over the first `pctStart` of the steps, then anneals to
@@ -49,6 +53,17 @@ export class OneCycleLR {
     if (typeof state !== 'object' || state === null) {
       throw new TypeError(`state must be an object from OneCycleLR.state(), got ${state}.`);
     }
+    const { lastEpoch, totalSteps } = state;
+    if (typeof lastEpoch !== 'number' || !Number.isInteger(lastEpoch) || lastEpoch < 0) {
+      throw new RangeError(
+        `state.lastEpoch must be an integer in [0, totalSteps], got ${JSON.stringify(lastEpoch)}.`,
+      );
+    }
+    if (typeof totalSteps === 'number' && lastEpoch > totalSteps) {
+      throw new RangeError(
+        `state.lastEpoch must be an integer in [0, ${totalSteps}], got ${lastEpoch}.`,
+      );
+    }
     return new OneCycleLR({ ...state, lastEpoch: state.lastEpoch - 1, backend });
   }
 
@@ -92,6 +107,12 @@ export class OneCycleLR {
   /** The learning rate and momentum at every step index `0 .. totalSteps - 1`,
    * for previews and plots. */
   getSchedule(): ScheduleArrays {
+    if (this.#totalSteps > MAX_SCHEDULE_ARRAY) {
+      throw new RangeError(
+        `getSchedule() returns arrays of totalSteps values, but totalSteps is ${this.#totalSteps}, ` +
+          `more than ${MAX_SCHEDULE_ARRAY}; read values with step() and getLastLr() instead.`,
+      );
+    }
     return this.#engine.arrays();
   }
 

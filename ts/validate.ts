@@ -158,8 +158,27 @@ function optionalNumber(
   return value === undefined ? fallback : checkNumber(value, name, expected, valid);
 }
 
-function positiveInteger(value: unknown, name: string): number {
-  return checkNumber(value, name, 'a positive integer', isPositiveInteger);
+/** Largest count the native binding takes (an unsigned 32-bit integer):
+ * epochs, batch sizes, step counts and layer widths. */
+const MAX_COUNT = 2 ** 32 - 1;
+
+/** Largest weight matrix of one layer, 2^28 weights (1 GiB of float32),
+ * the same cap as the Rust core's. */
+export const MAX_LAYER_PARAMETERS = 2 ** 28;
+
+/** Cap on worker threads, against runaway thread creation; not a tuning
+ * value. */
+export const MAX_THREADS = 256;
+
+/** Cap on schedule parameter groups. */
+const MAX_GROUPS = 1024;
+
+function positiveInteger(value: unknown, name: string, max = MAX_COUNT): number {
+  checkNumber(value, name, 'a positive integer', isPositiveInteger);
+  if ((value as number) > max) {
+    throw new RangeError(`${name} must be at most ${max}, got ${describe(value)}.`);
+  }
+  return value as number;
 }
 
 function seedOption(value: unknown, name: string): number {
@@ -237,7 +256,7 @@ function perGroup(value: unknown, name: string, groups: number): number[] {
 /** Returns the number of parameter groups: `groups` when given, else the
  * length of `maxLr` when it is an array, else 1. */
 function resolveGroups(maxLr: unknown, groups: unknown, prefix: string): number {
-  if (groups !== undefined) return positiveInteger(groups, `${prefix}groups`);
+  if (groups !== undefined) return positiveInteger(groups, `${prefix}groups`, MAX_GROUPS);
   if (Array.isArray(maxLr)) {
     if (maxLr.length === 0) {
       throw new RangeError(
@@ -655,10 +674,26 @@ export function resolveFit(
     );
   }
   const perEpoch = dropLast ? Math.floor(rows / batchSize) : Math.ceil(rows / batchSize);
+  if (epochs * perEpoch > MAX_COUNT) {
+    throw new RangeError(
+      `epochs ${epochs} with ${perEpoch} steps per epoch make ${epochs * perEpoch} steps, ` +
+        `more than ${MAX_COUNT}; lower epochs.`,
+    );
+  }
+  const widest = Math.max(...layers);
+  const batchValues = Math.min(batchSize, rows) * widest;
+  if (batchValues > MAX_LAYER_PARAMETERS) {
+    throw new RangeError(
+      `batchSize ${batchSize} with a layer of width ${widest} needs ${batchValues} values per ` +
+        `activation buffer, more than ${MAX_LAYER_PARAMETERS}; lower batchSize.`,
+    );
+  }
   const schedule = resolveFitSchedule(bag.schedule, epochs * perEpoch, epochs, perEpoch);
 
   // PyTorch's SGD rule; a cycling schedule supplies the momentum.
-  const hasMomentum = optimizer.momentum > 0 || (schedule?.cycleMomentum ?? false);
+  const hasMomentum = schedule?.cycleMomentum
+    ? Math.min(schedule.baseMomentum[0], schedule.maxMomentum[0]) > 0
+    : optimizer.momentum > 0;
   if (optimizer.nesterov && (!hasMomentum || optimizer.dampening !== 0)) {
     throw new RangeError(
       'Nesterov momentum requires a momentum and zero dampening: got optimizer.momentum ' +
@@ -707,12 +742,28 @@ export function resolveMlpOptions(options: MlpOptions): {
     );
   }
   layers.forEach((width, i) => positiveInteger(width, `layers[${i}]`));
+  checkLayerSizes(layers as number[]);
   return {
     layers: [...(layers as number[])],
     activation: optionalChoice(bag.activation, 'relu', 'activation', ACTIVATIONS),
     seed: seedOption(bag.seed, 'seed'),
-    threads: bag.threads === undefined ? undefined : positiveInteger(bag.threads, 'threads'),
+    threads:
+      bag.threads === undefined ? undefined : positiveInteger(bag.threads, 'threads', MAX_THREADS),
   };
+}
+
+/** Rejects a layer whose weight matrix would exceed
+ * {@link MAX_LAYER_PARAMETERS}, before either engine allocates it. */
+function checkLayerSizes(layers: number[]): void {
+  for (let l = 0; l + 1 < layers.length; l++) {
+    const weights = layers[l] * layers[l + 1];
+    if (weights > MAX_LAYER_PARAMETERS) {
+      throw new RangeError(
+        `layer ${l} (${layers[l]} inputs, ${layers[l + 1]} outputs) would have ${weights} weights, ` +
+          `more than the ${MAX_LAYER_PARAMETERS} (1 GiB of float32) one layer may have; use narrower layers.`,
+      );
+    }
+  }
 }
 
 function checkFloatArray(

@@ -72,6 +72,9 @@ export function loadCsv(path: string, options: CsvOptions): TabularSplit {
     if (code === 'ENOENT') {
       throw new CsvError(`CSV file not found: ${path}. Check the --data path.`);
     }
+    if (code === 'EISDIR') {
+      throw new CsvError(`${path} is a directory; --data needs a CSV file.`);
+    }
     throw new CsvError(`cannot read CSV file ${path}: ${(error as Error).message}`);
   }
   return splitTable(parseCsv(text, path), options);
@@ -203,8 +206,11 @@ function readFeatures(header: string[], rows: string[][], columns: number[]): Fl
     columns.forEach((column, c) => {
       const cell = row[column];
       const value = cell === '' ? NaN : Number(cell);
-      if (!Number.isFinite(value)) {
-        const what = cell === '' ? 'is empty' : `is '${cell}', not a finite number`;
+      if (!Number.isFinite(Math.fround(value))) {
+        const what =
+          cell === ''
+            ? 'is empty'
+            : `is '${cell}', not a number within the float32 range (about ±3.4e38)`;
         throw new CsvError(
           `line ${r + 2}, column '${header[column]}' ${what}; features must be numeric ` +
             '(encode categories as numbers and fill or drop missing values).',
@@ -246,9 +252,10 @@ function encodeTarget(
     const values = new Float32Array(cells.length);
     cells.forEach((cell, r) => {
       const value = Number(cell);
-      if (!Number.isFinite(value)) {
+      if (!Number.isFinite(Math.fround(value))) {
         throw new CsvError(
-          `line ${r + 2}, column '${name}' is '${cell}', not a number; a regression target must be numeric.`,
+          `line ${r + 2}, column '${name}' is '${cell}', not a number within the float32 range; ` +
+            'a regression target must be numeric.',
         );
       }
       values[r] = value;

@@ -22,6 +22,16 @@ use crate::rng::Rng;
 /// which bounds their scratch memory to this many rows of the widest layer.
 const INFERENCE_ROWS: usize = 512;
 
+/// The maximum weight count of one layer, `inputs * outputs`: 2^28 weights,
+/// 1 GiB of f32.
+///
+/// Rust aborts the process when an allocation fails, so [`Mlp::new`] rejects
+/// larger layers instead of trying to allocate them, and [`crate::fit`]
+/// applies the same cap to its batch buffers. NOTE: the cap applies to each
+/// layer alone, so a model of many layers near the cap can still exhaust
+/// memory.
+pub const MAX_LAYER_PARAMETERS: usize = 1 << 28;
+
 /// The parameters of one linear layer, laid out as PyTorch's `nn.Linear`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dense {
@@ -111,7 +121,8 @@ impl Mlp {
     /// generator seeded with `seed`.
     ///
     /// Returns [`Error::InvalidOption`] when `sizes` has fewer than two
-    /// entries or a zero entry.
+    /// entries or a zero entry, or when a layer has more than
+    /// [`MAX_LAYER_PARAMETERS`] weights.
     pub fn new(sizes: &[usize], activation: Activation, seed: u32) -> Result<Self> {
         validate_sizes(sizes)?;
         let mut rng = Rng::new(seed);
@@ -508,6 +519,19 @@ fn validate_sizes(sizes: &[usize]) -> Result<()> {
         return Err(Error::InvalidOption(format!(
             "sizes[{index}] is 0 in {sizes:?}: every layer needs at least one unit"
         )));
+    }
+    for (index, pair) in sizes.windows(2).enumerate() {
+        let (inputs, outputs) = (pair[0], pair[1]);
+        let weights = inputs.checked_mul(outputs);
+        if weights.is_none_or(|count| count > MAX_LAYER_PARAMETERS) {
+            let count =
+                weights.map_or_else(|| "more than usize::MAX".to_string(), |n| n.to_string());
+            return Err(Error::InvalidOption(format!(
+                "layer {index} of sizes {sizes:?} has shape [{outputs}, {inputs}] \
+                 (outputs × inputs), which is {count} weights, more than the cap of \
+                 {MAX_LAYER_PARAMETERS} (MAX_LAYER_PARAMETERS): use narrower layers"
+            )));
+        }
     }
     Ok(())
 }

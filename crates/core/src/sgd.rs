@@ -67,10 +67,7 @@ impl SgdOptions {
     /// PyTorch accepts a negative or non-finite `dampening`, and NaN in any
     /// option; these are rejected here too.
     pub fn validate(&self) -> Result<()> {
-        check_non_negative("learning rate", "lr", self.lr)?;
-        check_non_negative("momentum value", "momentum", self.momentum)?;
-        check_non_negative("dampening value", "dampening", self.dampening)?;
-        check_non_negative("weight_decay value", "weight_decay", self.weight_decay)?;
+        self.validate_values()?;
         if self.nesterov && (self.momentum <= 0.0 || self.dampening != 0.0) {
             return Err(Error::InvalidOption(format!(
                 "Nesterov momentum requires a momentum and zero dampening, but got \
@@ -80,6 +77,15 @@ impl SgdOptions {
             )));
         }
         Ok(())
+    }
+
+    /// Checks every option but the Nesterov rule, which [`crate::fit`]
+    /// checks against the momentum that its schedule supplies.
+    pub(crate) fn validate_values(&self) -> Result<()> {
+        check_non_negative("learning rate", "lr", self.lr)?;
+        check_non_negative("momentum value", "momentum", self.momentum)?;
+        check_non_negative("dampening value", "dampening", self.dampening)?;
+        check_non_negative("weight_decay value", "weight_decay", self.weight_decay)
     }
 }
 
@@ -109,12 +115,19 @@ impl Sgd {
     /// given element counts.
     pub fn new(options: SgdOptions, sizes: &[usize]) -> Result<Self> {
         options.validate()?;
-        Ok(Sgd {
+        Ok(Self::from_validated(options, sizes))
+    }
+
+    /// Creates an optimizer from options that the caller has checked, for
+    /// [`crate::fit`], whose schedule may supply the momentum that Nesterov
+    /// needs.
+    pub(crate) fn from_validated(options: SgdOptions, sizes: &[usize]) -> Self {
+        Sgd {
             options,
             sizes: sizes.to_vec(),
             buffers: vec![None; sizes.len()],
             simd: Simd::detect(),
-        })
+        }
     }
 
     /// Returns the options.

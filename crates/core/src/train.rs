@@ -17,7 +17,7 @@ use rayon::prelude::*;
 use crate::error::{Error, Result};
 use crate::gemm::{self, PARALLEL_MIN_WORK};
 use crate::loss::{Loss, Targets};
-use crate::mlp::{validate_inputs, Mlp, Workspace};
+use crate::mlp::{validate_inputs, Mlp, Workspace, MAX_LAYER_PARAMETERS};
 use crate::rng::Rng;
 use crate::schedule::{OneCycleLR, OneCycleOptions};
 use crate::sgd::{Sgd, SgdOptions};
@@ -25,6 +25,11 @@ use crate::sgd::{Sgd, SgdOptions};
 /// Batch input elements from which the rows are gathered by several
 /// threads.
 const PARALLEL_GATHER_MIN: usize = 1 << 15;
+
+/// The maximum of [`FitOptions::threads`]. It is a cap on the OS threads
+/// that one training pool starts, not a tuning value: past the CPU count,
+/// more threads only slow training down.
+pub const MAX_THREADS: usize = 256;
 
 /// Options of [`fit`].
 #[derive(Debug, Clone, PartialEq)]
@@ -56,8 +61,9 @@ pub struct FitOptions {
     /// Whether [`History::steps`] records the learning rate, momentum and
     /// loss of every step. Default false.
     pub record_steps: bool,
-    /// Worker threads for the matrix products. Default `None`: rayon's
-    /// default, `RAYON_NUM_THREADS` or else one per logical CPU.
+    /// Worker threads for the matrix products, from 1 to [`MAX_THREADS`].
+    /// Default `None`: rayon's default, `RAYON_NUM_THREADS` or else one per
+    /// logical CPU.
     pub threads: Option<usize>,
 }
 
@@ -144,6 +150,11 @@ pub type Validation<'a> = (ArrayView2<'a, f32>, Targets<'a>);
 /// stops the run with [`Error::NonFinite`] before its update. After an
 /// error, the model keeps the weights of the last completed step.
 ///
+/// NOTE: the divergence message matches the TypeScript engine's word for
+/// word, so it states that the model keeps its weights from before fit.
+/// That holds for the Node binding, which trains a copy, but not for a
+/// direct caller of this function.
+///
 /// The matrix products run on a rayon pool of [`FitOptions::threads`]
 /// threads, or on the calling thread when that is 1 or the model is too
 /// small to split. The result does not depend on the thread count: the same
@@ -168,6 +179,10 @@ pub fn fit(
         ))
     })?;
     let schedule = build_schedule(options, steps_per_epoch, total_steps)?;
+    validate_nesterov(
+        &options.sgd,
+        schedule.as_ref().map(|(schedule, _)| schedule),
+    )?;
     let serial = options.threads == Some(1) || !worth_threads(model, options.batch_size.min(rows));
     let pool = if serial {
         None
@@ -222,12 +237,15 @@ fn validate_run(
             "batch_size must be at least 1, got 0".into(),
         ));
     }
-    if options.threads == Some(0) {
-        return Err(Error::InvalidOption(
-            "threads must be at least 1, got 0: leave it unset for rayon's default".into(),
-        ));
+    if let Some(threads) = options.threads {
+        if !(1..=MAX_THREADS).contains(&threads) {
+            return Err(Error::InvalidOption(format!(
+                "threads must be in 1..={MAX_THREADS}, got {threads}: leave it unset for \
+                 rayon's default of one thread per logical CPU"
+            )));
+        }
     }
-    options.sgd.validate()?;
+    options.sgd.validate_values()?;
     if data.rows == 0 {
         return Err(Error::Shape(
             "x has 0 rows: pass at least one training sample".into(),
@@ -239,6 +257,7 @@ fn validate_run(
             data.rows
         )));
     }
+    validate_batch_buffers(model, data.rows, options.batch_size)?;
     validate_inputs(data.x, model.inputs(), "x")?;
     data.targets
         .validate(options.loss, data.rows, model.outputs(), "y")?;
@@ -252,6 +271,55 @@ fn validate_run(
         targets.validate(options.loss, x.nrows(), model.outputs(), "validation y")?;
     }
     Ok(())
+}
+
+/// Checks that each batch buffer of the workspace, `min(batch_size, rows)`
+/// rows of the widest layer, stays within [`MAX_LAYER_PARAMETERS`] values.
+fn validate_batch_buffers(model: &Mlp, rows: usize, batch_size: usize) -> Result<()> {
+    let batch = batch_size.min(rows);
+    let widest = model.sizes().iter().copied().max().unwrap_or(1);
+    let values = batch.checked_mul(widest);
+    if values.is_some_and(|count| count <= MAX_LAYER_PARAMETERS) {
+        return Ok(());
+    }
+    let count = values.map_or_else(|| "more than usize::MAX".to_string(), |n| n.to_string());
+    Err(Error::InvalidOption(format!(
+        "batch_size {batch_size} with {rows} rows needs batch buffers of {batch} rows × \
+         {widest} units (the widest layer) = {count} values, more than the cap of \
+         {MAX_LAYER_PARAMETERS} (MAX_LAYER_PARAMETERS): lower batch_size to at most {}",
+        MAX_LAYER_PARAMETERS / widest
+    )))
+}
+
+/// Applies PyTorch's rule that Nesterov momentum needs a momentum and zero
+/// dampening to the momentum that the run uses: the schedule's when it
+/// cycles momentum, else `sgd.momentum`. The run reads group 0 of the
+/// schedule, whose momentum stays between its `base_momentum` and
+/// `max_momentum`.
+fn validate_nesterov(sgd: &SgdOptions, schedule: Option<&OneCycleLR>) -> Result<()> {
+    if !sgd.nesterov {
+        return Ok(());
+    }
+    let cycling = schedule.filter(|schedule| schedule.options().cycle_momentum);
+    let (lowest_momentum, source) = match cycling {
+        Some(schedule) => {
+            let options = schedule.options();
+            let (base, max) = (options.base_momentum[0], options.max_momentum[0]);
+            (
+                base.min(max),
+                format!("the schedule's momentum, which cycles between base_momentum = {base} and max_momentum = {max}"),
+            )
+        }
+        None => (sgd.momentum, format!("momentum = {}", sgd.momentum)),
+    };
+    if lowest_momentum > 0.0 && sgd.dampening == 0.0 {
+        return Ok(());
+    }
+    Err(Error::InvalidOption(format!(
+        "Nesterov momentum requires a momentum and zero dampening, but got {source} and \
+         dampening = {}: set the momentum > 0 and dampening = 0, or nesterov = false",
+        sgd.dampening
+    )))
 }
 
 fn steps_per_epoch(rows: usize, options: &FitOptions) -> Result<usize> {
@@ -370,7 +438,7 @@ impl Run {
             shuffle: options.shuffle,
             steps_per_epoch,
             samples_per_epoch: (steps_per_epoch * options.batch_size).min(rows),
-            sgd: Sgd::new(options.sgd, &tensor_sizes)?,
+            sgd: Sgd::from_validated(options.sgd, &tensor_sizes),
             schedule,
             order: (0..rows).collect(),
             rng: Rng::new(options.seed),
@@ -451,17 +519,7 @@ impl Run {
         };
         let loss = model.forward_backward(&mut self.workspace, rows, self.loss, targets);
         if !loss.is_finite() {
-            let knob = if self.schedule.is_some() {
-                "max_lr"
-            } else {
-                "lr"
-            };
-            return Err(Error::NonFinite(format!(
-                "the loss became {loss} in epoch {epoch} at step {} (batch {} of the epoch) \
-                 with learning rate {lr}: lower {knob}, or scale the inputs",
-                self.step + 1,
-                batch + 1
-            )));
+            return Err(self.divergence_error(loss, epoch, batch, lr));
         }
         self.apply_gradients(model, lr, momentum);
         if let Some(steps) = &mut self.steps {
@@ -471,6 +529,25 @@ impl Run {
         }
         self.step += 1;
         Ok((loss, lr, momentum))
+    }
+
+    /// Returns the error of a batch whose loss is NaN or infinite, worded as
+    /// the TypeScript engine words it: `step` counts from 1 within the epoch
+    /// and the option to lower is named as in the TypeScript options.
+    fn divergence_error(&self, loss: f64, epoch: usize, batch: usize, lr: f64) -> Error {
+        let option = if self.schedule.is_some() {
+            "schedule.maxLr"
+        } else {
+            "optimizer.lr"
+        };
+        Error::NonFinite(format!(
+            "Training diverged: the loss is {} at epoch {epoch}, step {} of {}, with learning \
+             rate {}. Lower {option} and train again; the model keeps its weights from before fit.",
+            js_number(loss),
+            batch + 1,
+            self.steps_per_epoch,
+            js_number(lr)
+        ))
     }
 
     /// Copies the rows of `order[range]` into the workspace and their
@@ -549,6 +626,34 @@ impl Run {
     }
 }
 
+/// Formats `value` as JavaScript's `String(value)` does: `NaN`, `Infinity`
+/// and `-Infinity` for the non-finite values, `0` for both zeros, and
+/// exponent form (`1e+21`, `1.5e-7`) at or above 1e21 and below 1e-6 in
+/// magnitude. Both languages print the shortest digits that read back to
+/// the same f64.
+fn js_number(value: f64) -> String {
+    if value.is_nan() {
+        return "NaN".to_string();
+    }
+    if value.is_infinite() {
+        let sign = if value > 0.0 { "" } else { "-" };
+        return format!("{sign}Infinity");
+    }
+    if value == 0.0 {
+        return "0".to_string();
+    }
+    let magnitude = value.abs();
+    if (1e-6..1e21).contains(&magnitude) {
+        return value.to_string();
+    }
+    let exponent_form = format!("{value:e}");
+    if exponent_form.contains("e-") {
+        exponent_form
+    } else {
+        exponent_form.replacen('e', "e+", 1)
+    }
+}
+
 /// Copies `source` into `target`, as one slice copy when `source` is
 /// contiguous.
 fn copy_to_slice(source: ArrayView1<'_, f32>, target: &mut [f32]) {
@@ -558,6 +663,35 @@ fn copy_to_slice(source: ArrayView1<'_, f32>, target: &mut [f32]) {
             for (target, &value) in target.iter_mut().zip(&source) {
                 *target = value;
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::js_number;
+
+    #[test]
+    fn js_number_matches_javascript_string() {
+        let cases = [
+            (f64::NAN, "NaN"),
+            (f64::INFINITY, "Infinity"),
+            (f64::NEG_INFINITY, "-Infinity"),
+            (0.0, "0"),
+            (-0.0, "0"),
+            (10.0, "10"),
+            (0.1, "0.1"),
+            (0.1 + 0.2, "0.30000000000000004"),
+            (-2.5, "-2.5"),
+            (0.000001, "0.000001"),
+            (1.5e-7, "1.5e-7"),
+            (-4e-7, "-4e-7"),
+            (1e21, "1e+21"),
+            (1.25e22, "1.25e+22"),
+            (123456789012345680000.0, "123456789012345680000"),
+        ];
+        for (value, expected) in cases {
+            assert_eq!(js_number(value), expected, "js_number({value:?})");
         }
     }
 }

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use ndarray::{arr1, s, Array1, Array2, ArrayView2};
 use onecycle_core::{
     fit, Activation, Dense, Error, FitOptions, History, Loss, Mlp, OneCycleOptions, Result,
-    SgdOptions, Targets, Validation,
+    SgdOptions, Targets, Validation, MAX_LAYER_PARAMETERS, MAX_THREADS,
 };
 
 const ROWS: usize = 10;
@@ -85,7 +85,21 @@ fn bad_fit_options_name_the_value() {
                 threads: Some(0),
                 ..cross_entropy()
             },
-            "threads must be at least 1, got 0",
+            "threads must be in 1..=256, got 0",
+        ),
+        (
+            FitOptions {
+                threads: Some(MAX_THREADS + 1),
+                ..cross_entropy()
+            },
+            "threads must be in 1..=256, got 257",
+        ),
+        (
+            FitOptions {
+                threads: Some(100_000),
+                ..cross_entropy()
+            },
+            "threads must be in 1..=256, got 100000",
         ),
         (
             FitOptions {
@@ -325,12 +339,175 @@ fn diverging_run_names_epoch_step_and_lr() {
     };
     let error = run(x.view(), Targets::Values(y.view()), None, &options).unwrap_err();
     assert!(matches!(error, Error::NonFinite(_)), "{error:?}");
+    assert_eq!(
+        error.to_string(),
+        "Training diverged: the loss is NaN at epoch 2, step 2 of 2, with learning rate 10. \
+         Lower optimizer.lr and train again; the model keeps its weights from before fit."
+    );
+}
+
+#[test]
+fn diverging_scheduled_run_names_max_lr() {
+    let x = Array2::from_shape_fn((ROWS, 2), |(r, c)| (r * 2 + c) as f32 * 100.0);
+    let y = Array2::from_shape_fn((ROWS, 3), |(r, c)| (r * 3 + c) as f32 * 100.0);
+    let schedule = OneCycleOptions {
+        max_lr: vec![1000.0],
+        cycle_momentum: false,
+        div_factor: 1.0,
+        pct_start: 0.5,
+        ..OneCycleOptions::default()
+    };
+    let options = FitOptions {
+        epochs: 50,
+        batch_size: 4,
+        shuffle: false,
+        schedule: Some(schedule),
+        ..FitOptions::default()
+    };
+    let error = run(x.view(), Targets::Values(y.view()), None, &options).unwrap_err();
+    assert!(matches!(error, Error::NonFinite(_)), "{error:?}");
     let message = error.to_string();
+    assert!(
+        message.starts_with("Training diverged: the loss is "),
+        "{message:?}"
+    );
+    assert_contains(&message, " of 3, with learning rate ");
     assert_contains(
         &message,
-        "the loss became NaN in epoch 2 at step 4 (batch 2 of the epoch)",
+        ". Lower schedule.maxLr and train again; the model keeps its weights from before fit.",
     );
-    assert_contains(&message, "with learning rate 10: lower lr");
+    assert!(!message.contains("inf"), "{message:?}");
+}
+
+#[test]
+fn nesterov_takes_cycling_momentum() {
+    let (x, y) = (x(), classes());
+    let nesterov = SgdOptions {
+        nesterov: true,
+        ..SgdOptions::default()
+    };
+    let scheduled = |schedule: OneCycleOptions, sgd: SgdOptions| FitOptions {
+        sgd,
+        schedule: Some(schedule),
+        ..cross_entropy()
+    };
+    let cycling = OneCycleOptions::new(0.1, 3);
+    let options = scheduled(cycling.clone(), nesterov);
+    let result = run(x.view(), Targets::Classes(y.view()), None, &options);
+    assert!(result.is_ok(), "{result:?}");
+
+    let fixed = OneCycleOptions {
+        cycle_momentum: false,
+        ..cycling.clone()
+    };
+    let message = message_of(run(
+        x.view(),
+        Targets::Classes(y.view()),
+        None,
+        &scheduled(fixed.clone(), nesterov),
+    ));
+    assert_contains(
+        &message,
+        "Nesterov momentum requires a momentum and zero dampening, but got momentum = 0",
+    );
+    let with_momentum = SgdOptions {
+        momentum: 0.9,
+        ..nesterov
+    };
+    let result = run(
+        x.view(),
+        Targets::Classes(y.view()),
+        None,
+        &scheduled(fixed, with_momentum),
+    );
+    assert!(result.is_ok(), "{result:?}");
+
+    let zero_base = OneCycleOptions {
+        base_momentum: vec![0.0],
+        ..cycling.clone()
+    };
+    let message = message_of(run(
+        x.view(),
+        Targets::Classes(y.view()),
+        None,
+        &scheduled(zero_base, nesterov),
+    ));
+    assert_contains(
+        &message,
+        "Nesterov momentum requires a momentum and zero dampening, but got the schedule's \
+         momentum, which cycles between base_momentum = 0 and max_momentum = 0.95",
+    );
+
+    let dampened = SgdOptions {
+        dampening: 0.1,
+        ..nesterov
+    };
+    let message = message_of(run(
+        x.view(),
+        Targets::Classes(y.view()),
+        None,
+        &scheduled(cycling, dampened),
+    ));
+    assert_contains(&message, "and dampening = 0.1");
+}
+
+#[test]
+fn oversized_layers_are_rejected() {
+    let cases: [(&[usize], &str); 4] = [
+        (
+            &[100_000, 100_000],
+            "layer 0 of sizes [100000, 100000] has shape [100000, 100000] (outputs × inputs), \
+             which is 10000000000 weights, more than the cap of 268435456",
+        ),
+        (
+            &[4, 16_384, 16_385],
+            "layer 1 of sizes [4, 16384, 16385] has shape [16385, 16384]",
+        ),
+        (
+            &[usize::MAX, 2],
+            "layer 0 of sizes [18446744073709551615, 2] has shape [2, 18446744073709551615] \
+             (outputs × inputs), which is more than usize::MAX weights",
+        ),
+        (
+            &[MAX_LAYER_PARAMETERS + 1, 1],
+            "layer 0 of sizes [268435457, 1]",
+        ),
+    ];
+    for (sizes, expected) in cases {
+        let error = Mlp::new(sizes, Activation::Relu, 0).unwrap_err();
+        assert!(matches!(error, Error::InvalidOption(_)), "{error:?}");
+        assert_contains(&error.to_string(), expected);
+    }
+}
+
+#[test]
+fn oversized_batch_buffers_are_rejected() {
+    let rows = 1 << 12;
+    let x = Array2::<f32>::zeros((rows, 2));
+    let y = Array2::<f32>::zeros((rows, 1));
+    let mut model = Mlp::new(&[2, 1 << 17, 1], Activation::Relu, 0).unwrap();
+    let options = FitOptions {
+        batch_size: 1 << 12,
+        ..FitOptions::default()
+    };
+    let cancel = AtomicBool::new(false);
+    let error = fit(
+        &mut model,
+        x.view(),
+        Targets::Values(y.view()),
+        None,
+        &options,
+        &mut |_| {},
+        &cancel,
+    )
+    .unwrap_err();
+    assert!(matches!(error, Error::InvalidOption(_)), "{error:?}");
+    assert_contains(
+        &error.to_string(),
+        "batch_size 4096 with 4096 rows needs batch buffers of 4096 rows × 131072 units \
+         (the widest layer) = 536870912 values, more than the cap of 268435456 \
+         (MAX_LAYER_PARAMETERS): lower batch_size to at most 2048",
+    );
 }
 
 #[test]

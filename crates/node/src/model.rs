@@ -1,4 +1,3 @@
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -7,10 +6,10 @@ use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 use onecycle_core::ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 use onecycle_core::train::{self, EpochRecord, FitOptions, History};
-use onecycle_core::{Activation, Dense, Loss, Mlp, SgdOptions, Targets};
+use onecycle_core::{Activation, Dense, Loss, Mlp, SgdOptions, Targets, MAX_THREADS};
 
 use crate::schedule::ScheduleConfig;
-use crate::to_js_error;
+use crate::{catch_panic, to_js_error};
 
 /// One linear layer: `weight` is `[rows][cols]` row-major, i.e. `[out][in]`.
 #[napi(object)]
@@ -189,31 +188,53 @@ fn lock(model: &Mutex<Mlp>) -> MutexGuard<'_, Mlp> {
     model.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-fn catch_panic<T>(operation: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
-    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| {
-        let detail = payload
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "unknown panic".to_string());
-        Err(Error::new(
+/// Checks the thread count of the model's training pool.
+fn check_threads(threads: Option<u32>) -> Result<()> {
+    match threads {
+        Some(threads) if !(1..=MAX_THREADS as u32).contains(&threads) => Err(Error::new(
+            Status::InvalidArg,
+            format!(
+                "threads must be in 1..={MAX_THREADS}, got {threads}: leave it unset for one \
+                 thread per logical CPU"
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Rejects a change to the weights while `fit` trains a copy of them,
+/// because the copy replaces the weights when `fit` finishes.
+fn check_not_training(training: &AtomicBool) -> Result<()> {
+    if training.load(Ordering::Acquire) {
+        return Err(Error::new(
             Status::GenericFailure,
-            format!("internal error in {operation}: {detail}"),
-        ))
-    })
+            "setWeights cannot run while fit is training this model; await fit first",
+        ));
+    }
+    Ok(())
 }
 
 #[napi]
 impl NativeMlp {
     #[napi(constructor)]
-    pub fn new(layers: Vec<u32>, activation: String, seed: u32, threads: Option<u32>) -> Result<Self> {
-        let activation: Activation = activation.parse().map_err(to_js_error)?;
-        let sizes: Vec<usize> = layers.iter().map(|&n| n as usize).collect();
-        let model = Mlp::new(&sizes, activation, seed).map_err(to_js_error)?;
-        Ok(NativeMlp {
-            model: Arc::new(Mutex::new(model)),
-            training: Arc::new(AtomicBool::new(false)),
-            threads: threads.map(|n| n as usize),
+    pub fn new(
+        layers: Vec<u32>,
+        activation: String,
+        seed: u32,
+        threads: Option<u32>,
+    ) -> Result<Self> {
+        catch_panic("NativeMlp constructor", || {
+            let activation: Activation = activation.parse().map_err(to_js_error)?;
+            check_threads(threads)?;
+            // The core rejects fewer than two sizes, a zero size and a layer
+            // of more than MAX_LAYER_PARAMETERS weights.
+            let sizes: Vec<usize> = layers.iter().map(|&n| n as usize).collect();
+            let model = Mlp::new(&sizes, activation, seed).map_err(to_js_error)?;
+            Ok(NativeMlp {
+                model: Arc::new(Mutex::new(model)),
+                training: Arc::new(AtomicBool::new(false)),
+                threads: threads.map(|n| n as usize),
+            })
         })
     }
 
@@ -241,36 +262,43 @@ impl NativeMlp {
     }
 
     #[napi]
-    pub fn get_weights(&self) -> Vec<LayerParams> {
-        let model = lock(&self.model);
-        let sizes = model.sizes();
-        model
-            .weights()
-            .iter()
-            .enumerate()
-            .map(|(index, layer)| LayerParams {
-                weight: Float32Array::new(layer.weight.iter().copied().collect()),
-                bias: Float32Array::new(layer.bias.to_vec()),
-                rows: sizes[index + 1] as u32,
-                cols: sizes[index] as u32,
-            })
-            .collect()
+    pub fn get_weights(&self) -> Result<Vec<LayerParams>> {
+        catch_panic("getWeights", || {
+            let model = lock(&self.model);
+            let sizes = model.sizes();
+            let layers = model
+                .weights()
+                .iter()
+                .enumerate()
+                .map(|(index, layer)| LayerParams {
+                    weight: Float32Array::new(layer.weight.iter().copied().collect()),
+                    bias: Float32Array::new(layer.bias.to_vec()),
+                    rows: sizes[index + 1] as u32,
+                    cols: sizes[index] as u32,
+                })
+                .collect();
+            Ok(layers)
+        })
     }
 
+    /// Replaces the weights, unless `fit` is running on this model.
     #[napi]
     pub fn set_weights(&self, layers: Vec<LayerParams>) -> Result<()> {
-        let params = layers
-            .iter()
-            .enumerate()
-            .map(|(index, layer)| {
-                let (rows, cols) = (layer.rows as usize, layer.cols as usize);
-                let name = format!("weights[{index}].weight");
-                let weight = matrix(&layer.weight, rows, cols, &name)?.to_owned();
-                let bias = Array1::from_vec(layer.bias.to_vec());
-                Ok(Dense { weight, bias })
-            })
-            .collect::<Result<Vec<Dense>>>()?;
-        lock(&self.model).set_weights(&params).map_err(to_js_error)
+        check_not_training(&self.training)?;
+        catch_panic("setWeights", || {
+            let params = layers
+                .iter()
+                .enumerate()
+                .map(|(index, layer)| {
+                    let (rows, cols) = (layer.rows as usize, layer.cols as usize);
+                    let name = format!("weights[{index}].weight");
+                    let weight = matrix(&layer.weight, rows, cols, &name)?.to_owned();
+                    let bias = Array1::from_vec(layer.bias.to_vec());
+                    Ok(Dense { weight, bias })
+                })
+                .collect::<Result<Vec<Dense>>>()?;
+            lock(&self.model).set_weights(&params).map_err(to_js_error)
+        })
     }
 
     /// Trains a copy of the model off the main thread and stores it when the
@@ -291,7 +319,14 @@ impl NativeMlp {
                 "fit is already running on this model; await it before starting another",
             ));
         }
-        let model = lock(&self.model).clone();
+        let model = catch_panic("fit", || Ok(lock(&self.model).clone()));
+        let model = match model {
+            Ok(model) => model,
+            Err(error) => {
+                self.training.store(false, Ordering::Release);
+                return Err(error);
+            }
+        };
         Ok(AsyncTask::new(FitTask {
             target: Arc::clone(&self.model),
             training: Arc::clone(&self.training),
@@ -346,7 +381,11 @@ impl FitTask {
                 nesterov: config.nesterov,
                 weight_decay: config.weight_decay,
             },
-            schedule: config.schedule.as_ref().map(ScheduleConfig::to_options).transpose()?,
+            schedule: config
+                .schedule
+                .as_ref()
+                .map(ScheduleConfig::to_options)
+                .transpose()?,
             shuffle: config.shuffle,
             seed: config.seed,
             drop_last: config.drop_last,
@@ -370,7 +409,10 @@ impl FitTask {
         let on_epoch = self.on_epoch.as_ref();
         let mut notify = |record: &EpochRecord| {
             if let Some(callback) = on_epoch {
-                callback.call(epoch_report(record), ThreadsafeFunctionCallMode::NonBlocking);
+                callback.call(
+                    epoch_report(record),
+                    ThreadsafeFunctionCallMode::NonBlocking,
+                );
             }
         };
         train::fit(
@@ -400,7 +442,9 @@ impl Task for FitTask {
         Ok(FitReport {
             epochs: history.epochs.iter().map(epoch_report).collect(),
             step_lr: steps.as_ref().map(|s| Float64Array::new(s.lr.clone())),
-            step_momentum: steps.as_ref().map(|s| Float64Array::new(s.momentum.clone())),
+            step_momentum: steps
+                .as_ref()
+                .map(|s| Float64Array::new(s.momentum.clone())),
             step_loss: steps.as_ref().map(|s| Float64Array::new(s.loss.clone())),
             total_steps: history.total_steps as u32,
             seconds: history.seconds,
@@ -411,5 +455,42 @@ impl Task for FitTask {
     fn finally(self, _env: Env) -> Result<()> {
         self.training.store(false, Ordering::Release);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::split;
+
+    #[test]
+    fn set_weights_rejected_during_fit() {
+        let training = AtomicBool::new(true);
+        let (status, reason) = split(check_not_training(&training)).unwrap_err();
+        assert_eq!(status, Status::GenericFailure);
+        assert_eq!(
+            reason,
+            "setWeights cannot run while fit is training this model; await fit first"
+        );
+        training.store(false, Ordering::Release);
+        assert_eq!(split(check_not_training(&training)), Ok(()));
+    }
+
+    #[test]
+    fn threads_outside_range_rejected() {
+        for threads in [0, 257, 100_000] {
+            let (status, reason) = split(check_threads(Some(threads))).unwrap_err();
+            assert_eq!(status, Status::InvalidArg);
+            assert_eq!(
+                reason,
+                format!(
+                    "threads must be in 1..=256, got {threads}: leave it unset for one \
+                     thread per logical CPU"
+                )
+            );
+        }
+        for threads in [None, Some(1), Some(256)] {
+            assert_eq!(split(check_threads(threads)), Ok(()), "{threads:?}");
+        }
     }
 }
