@@ -92,6 +92,22 @@ describe('onecycle train --data', () => {
     expect(stderr.join('\n')).toMatch(/line 3, column 'b' is '1e40', not a number within the float32 range/);
   });
 
+  it('rejects a header that repeats a name', async () => {
+    const path = join(dir, 'repeat.csv');
+    writeFileSync(path, 'a,a,y\n1,2,0\n3,4,1\n5,6,0\n');
+    const code = await main(['train', '--data', path, '--target', 'y']);
+    expect(code).toBe(2);
+    expect(stderr.join('\n')).toMatch(/column 'a' twice/);
+  });
+
+  it('hints at the delimiter of a semicolon file', async () => {
+    const path = join(dir, 'semicolon.csv');
+    writeFileSync(path, 'a;b;y\n1;2;0\n3;4;1\n5;6;0\n');
+    const code = await main(['train', '--data', path, '--target', 'y']);
+    expect(code).toBe(2);
+    expect(stderr.join('\n')).toMatch(/another delimiter; onecycle reads comma-separated files/);
+  });
+
   it('rejects --target without --data', async () => {
     const code = await main(['train', '--target', 'price']);
     expect(code).toBe(2);

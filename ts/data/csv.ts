@@ -110,10 +110,18 @@ export function splitTable(
   options: CsvOptions,
 ): TabularSplit {
   const { header, rows } = table;
+  const duplicate = header.find((name, i) => header.indexOf(name) !== i);
+  if (duplicate !== undefined) {
+    throw new CsvError(`the header names column '${duplicate}' twice; give every column its own name.`);
+  }
   const targetColumn = header.indexOf(options.target);
   if (targetColumn < 0) {
+    const hint =
+      header.length === 1 && /[;\t]/.test(header[0])
+        ? ' The file may use another delimiter; onecycle reads comma-separated files.'
+        : '';
     throw new CsvError(
-      `target column '${options.target}' not found; the header has: ${header.join(', ')}.`,
+      `target column '${options.target}' not found; the header has: ${header.join(', ')}.${hint}`,
     );
   }
   const testSplit = options.testSplit ?? 0.2;
