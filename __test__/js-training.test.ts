@@ -4,9 +4,8 @@ import { Network, TrainWorkspace, type CopySink } from '../ts/js/network';
 import { lossSum, lossTerms } from '../ts/js/loss';
 import { Rng } from '../ts/js/rng';
 import { JsScheduleEngine } from '../ts/js/schedule';
-import type { Activation, FitOptions, LayerWeights, Loss, Targets } from '../ts/types';
+import type { Activation, FitOptions, Loss, Targets } from '../ts/types';
 import { resolveFit, resolveOneCycle } from '../ts/validate';
-import { firstMismatch, loadGolden, relativeNorm } from './golden';
 
 /** Runs `fit` on the TypeScript engine the way the public class does. */
 function fit(model: JsMlp, x: Float32Array, y: Targets, options: FitOptions) {
@@ -37,92 +36,6 @@ function dataset(rows: number, inputs: number, classes: number, seed = 1) {
   }
   return { x, labels, values };
 }
-
-// ---------------------------------------------------------------------------
-
-const training = loadGolden('torch_training.json');
-type Case = (typeof training.cases)[number];
-
-/** The PyTorch float32 run starts from the same weights as ours and sums in
- * a different order, so per-step losses and final weights agree to a few
- * float32 roundings per step, well inside 1e-5. The learning rate and
- * momentum come from the same f64 schedule arithmetic. */
-const LOSS_TOLERANCE = 1e-5;
-const WEIGHT_TOLERANCE = 1e-5;
-const SCHEDULE_TOLERANCE = 1e-12;
-
-function goldenWeights(layers: { weight: number[][]; bias: number[] }[]): LayerWeights[] {
-  return layers.map((layer) => ({
-    weight: Float32Array.from(layer.weight.flat()),
-    bias: Float32Array.from(layer.bias),
-    shape: [layer.weight.length, layer.weight[0].length],
-  }));
-}
-
-function goldenFitOptions(config: Case['config']): FitOptions {
-  const s = config.schedule;
-  return {
-    epochs: config.epochs,
-    batchSize: config.batch_size,
-    loss: config.loss,
-    dropLast: config.drop_last,
-    shuffle: false,
-    recordSteps: true,
-    optimizer: {
-      momentum: config.optimizer.momentum,
-      dampening: config.optimizer.dampening,
-      nesterov: config.optimizer.nesterov,
-      weightDecay: config.optimizer.weight_decay,
-    },
-    schedule: {
-      maxLr: s.max_lr,
-      pctStart: s.pct_start,
-      annealStrategy: s.anneal_strategy,
-      cycleMomentum: s.cycle_momentum,
-      baseMomentum: s.base_momentum,
-      maxMomentum: s.max_momentum,
-      divFactor: s.div_factor,
-      finalDivFactor: s.final_div_factor,
-      threePhase: s.three_phase,
-    },
-  };
-}
-
-describe('JsMlp against PyTorch training runs', () => {
-  const cases: [string, Case][] = training.cases.map((c: Case) => [c.config.name, c]);
-
-  it.each(cases)(
-    '%s replays every step',
-    async (_name, golden) => {
-      const { config, float64, float32 } = golden;
-      const model = new JsMlp(config.sizes, config.activation, 0);
-      model.setWeights(goldenWeights(float64.init));
-      const x = Float32Array.from(float64.X.flat());
-      const y =
-        config.loss === 'cross_entropy'
-          ? Int32Array.from(float64.y)
-          : Float32Array.from((float64.y as number[][]).flat());
-
-      const history = await fit(model, x, y, goldenFitOptions(config));
-      const expected = float32.steps as { lr: number; momentum: number; loss: number }[];
-      const steps = history.steps!;
-      expect(history.totalSteps).toBe(expected.length);
-
-      const field = (key: 'lr' | 'momentum' | 'loss') => expected.map((step) => step[key]);
-      expect(firstMismatch(steps.lr, field('lr'), SCHEDULE_TOLERANCE), 'lr').toBeNull();
-      expect(firstMismatch(steps.momentum, field('momentum'), SCHEDULE_TOLERANCE), 'momentum').toBeNull();
-      expect(firstMismatch(steps.loss, field('loss'), LOSS_TOLERANCE), 'loss').toBeNull();
-
-      model.getWeights().forEach((layer, l) => {
-        const final = float32.final[l];
-        const weightError = relativeNorm(layer.weight, final.weight.flat());
-        const biasError = relativeNorm(layer.bias, final.bias);
-        expect(weightError, `layer ${l} weight`).toBeLessThan(WEIGHT_TOLERANCE);
-        expect(biasError, `layer ${l} bias`).toBeLessThan(WEIGHT_TOLERANCE);
-      });
-    },
-  );
-});
 
 // ---------------------------------------------------------------------------
 
