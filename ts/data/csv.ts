@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { Rng } from '../js/rng';
 
-/** What the target column holds. */
+/** The kind of problem the target column poses. */
 export type Task = 'classification' | 'regression';
 
 /** Options of {@link loadCsv} and {@link splitTable}. */
@@ -29,7 +29,7 @@ export interface Scale {
 /** A CSV file split into training and test rows, ready for `Mlp.fit`. */
 export interface TabularSplit {
   task: Task;
-  /** Why the task was chosen, for display. */
+  /** The reason the task was chosen, for display. */
   taskReason: string;
   featureNames: string[];
   /** Class names in label order, for classification. */
