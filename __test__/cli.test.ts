@@ -120,6 +120,22 @@ describe('onecycle train --data', () => {
     expect(stderr.join('\n')).toMatch(/--epoch/);
   });
 
+  it('names the flag of an out-of-range value', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--epochs', '0'], /--epochs must be >= 1, got '0'/],
+      [['--pct-start', '2'], /--pct-start must be >= 0 and <= 1, got '2'/],
+      [['--anneal', 'cosine'], /--anneal must be one of cos, linear, got 'cosine'/],
+      [['--threads', '1000'], /--threads must be >= 1 and <= 256/],
+      [['--test-split', '1'], /--test-split must be > 0 and < 1/],
+    ];
+    for (const [args, pattern] of cases) {
+      stderr.length = 0;
+      const code = await main(['train', ...args]);
+      expect(code, args.join(' ')).toBe(2);
+      expect(stderr.join('\n')).toMatch(pattern);
+    }
+  });
+
   it('rejects a non-numeric option value, naming it', async () => {
     const code = await main(['train', '--epochs', 'ten']);
     expect(code).toBe(2);

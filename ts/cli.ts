@@ -60,6 +60,15 @@ Output
 Set ONECYCLE_DEBUG=1 to print stack traces with errors.
 `;
 
+const ACTIVATIONS: readonly Activation[] = [
+  'relu',
+  'leaky_relu',
+  'tanh',
+  'sigmoid',
+  'gelu',
+  'identity',
+];
+
 const OPTIONS = {
   data: { type: 'string' },
   target: { type: 'string' },
@@ -95,22 +104,57 @@ type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositi
 /** An error in the command line, printed without a stack trace. */
 class UsageError extends Error {}
 
-function number(values: Values, name: keyof Values, fallback: number): number {
+/** Valid values of a numeric option: `min` and `max` are inclusive,
+ * `above` and `below` exclusive. */
+interface Range {
+  min?: number;
+  max?: number;
+  above?: number;
+  below?: number;
+}
+
+function describeRange(range: Range): string {
+  const low = range.min !== undefined ? `>= ${range.min}` : range.above !== undefined ? `> ${range.above}` : '';
+  const high = range.max !== undefined ? `<= ${range.max}` : range.below !== undefined ? `< ${range.below}` : '';
+  return [low, high].filter(Boolean).join(' and ');
+}
+
+function inRange(value: number, range: Range): boolean {
+  return (
+    (range.min === undefined || value >= range.min) &&
+    (range.max === undefined || value <= range.max) &&
+    (range.above === undefined || value > range.above) &&
+    (range.below === undefined || value < range.below)
+  );
+}
+
+function number(values: Values, name: keyof Values, fallback: number, range: Range = {}): number {
   const text = values[name];
   if (text === undefined) return fallback;
   const value = Number(text);
   if (typeof text !== 'string' || text.trim() === '' || !Number.isFinite(value)) {
     throw new UsageError(`--${name} must be a number, got '${text}'.`);
   }
+  if (!inRange(value, range)) {
+    throw new UsageError(`--${name} must be ${describeRange(range)}, got '${text}'.`);
+  }
   return value;
 }
 
-function integer(values: Values, name: keyof Values, fallback: number): number {
-  const value = number(values, name, fallback);
+function integer(values: Values, name: keyof Values, fallback: number, range: Range = {}): number {
+  const value = number(values, name, fallback, range);
   if (!Number.isInteger(value)) {
     throw new UsageError(`--${name} must be an integer, got '${values[name]}'.`);
   }
   return value;
+}
+
+function choice<T extends string>(values: Values, name: keyof Values, choices: readonly T[]): T {
+  const text = (values[name] as string | undefined) ?? choices[0];
+  if (!choices.includes(text as T)) {
+    throw new UsageError(`--${name} must be one of ${choices.join(', ')}, got '${text}'.`);
+  }
+  return text as T;
 }
 
 function hiddenLayers(values: Values, fallback: number[]): number[] {
@@ -130,15 +174,15 @@ function hiddenLayers(values: Values, fallback: number[]): number[] {
 function scheduleOptions(values: Values): FitScheduleOptions | null {
   if (values['constant-lr'] !== undefined) return null;
   return {
-    maxLr: number(values, 'max-lr', 0.1),
-    pctStart: number(values, 'pct-start', 0.3),
-    annealStrategy: (values.anneal ?? 'cos') as AnnealStrategy,
-    divFactor: number(values, 'div-factor', 25),
-    finalDivFactor: number(values, 'final-div-factor', 1e4),
+    maxLr: number(values, 'max-lr', 0.1, { min: 0 }),
+    pctStart: number(values, 'pct-start', 0.3, { min: 0, max: 1 }),
+    annealStrategy: choice<AnnealStrategy>(values, 'anneal', ['cos', 'linear']),
+    divFactor: number(values, 'div-factor', 25, { above: 0 }),
+    finalDivFactor: number(values, 'final-div-factor', 1e4, { above: 0 }),
     threePhase: values['three-phase'] ?? false,
     cycleMomentum: !values['no-cycle-momentum'],
-    baseMomentum: number(values, 'base-momentum', 0.85),
-    maxMomentum: number(values, 'max-momentum', 0.95),
+    baseMomentum: number(values, 'base-momentum', 0.85, { min: 0 }),
+    maxMomentum: number(values, 'max-momentum', 0.95, { min: 0 }),
   };
 }
 
@@ -224,20 +268,30 @@ function regressionErrors(model: Mlp, job: Job): { rmse: number; mae: number } {
 }
 
 async function train(values: Values): Promise<void> {
-  const seed = integer(values, 'seed', 0);
+  // Every option is checked before the data set loads.
+  const seed = integer(values, 'seed', 0, { min: 0, max: 2 ** 32 - 1 });
   if (values.data === undefined && (values.target !== undefined || values.task !== undefined)) {
     throw new UsageError('--target and --task apply to --data FILE.csv; add --data or drop them.');
   }
+  const epochs = integer(values, 'epochs', 10, { min: 1 });
+  const batchSize = integer(values, 'batch-size', 64, { min: 1 });
+  const threads =
+    values.threads === undefined ? undefined : integer(values, 'threads', 1, { min: 1, max: 256 });
+  const activation = choice<Activation>(values, 'activation', ACTIVATIONS);
+  const backend = choice<Backend>(values, 'backend', ['auto', 'native', 'js']);
+  const optimizer = {
+    lr: number(values, 'constant-lr', 0.01, { min: 0 }),
+    momentum: number(values, 'momentum', 0.9, { min: 0 }),
+    weightDecay: number(values, 'weight-decay', 5e-4, { min: 0 }),
+    nesterov: values.nesterov ?? false,
+  };
+  const schedule = scheduleOptions(values);
+  number(values, 'test-split', 0.2, { above: 0, below: 1 });
+  hiddenLayers(values, []);
+
   const job = values.data === undefined ? mnistJob(values, seed) : csvJob(values, seed);
-  const epochs = integer(values, 'epochs', 10);
   const json = values.json ?? false;
-  const model = new Mlp({
-    layers: job.layers,
-    activation: (values.activation ?? 'relu') as Activation,
-    seed,
-    threads: values.threads === undefined ? undefined : integer(values, 'threads', 1),
-    backend: (values.backend ?? 'auto') as Backend,
-  });
+  const model = new Mlp({ layers: job.layers, activation, seed, threads, backend });
   if (!json) {
     console.error(`data: ${job.description}`);
     console.error(
@@ -247,15 +301,10 @@ async function train(values: Values): Promise<void> {
 
   const options: FitOptions = {
     epochs,
-    batchSize: integer(values, 'batch-size', 64),
+    batchSize,
     loss: job.loss,
-    optimizer: {
-      lr: number(values, 'constant-lr', 0.01),
-      momentum: number(values, 'momentum', 0.9),
-      weightDecay: number(values, 'weight-decay', 5e-4),
-      nesterov: values.nesterov ?? false,
-    },
-    schedule: scheduleOptions(values),
+    optimizer,
+    schedule,
     seed,
     validation: { x: job.xTest, y: job.yTest },
     onEpoch: json ? undefined : (record) => console.log(formatEpoch(record, epochs, job)),
