@@ -114,9 +114,12 @@ interface Range {
 }
 
 function describeRange(range: Range): string {
-  const low = range.min !== undefined ? `>= ${range.min}` : range.above !== undefined ? `> ${range.above}` : '';
-  const high = range.max !== undefined ? `<= ${range.max}` : range.below !== undefined ? `< ${range.below}` : '';
-  return [low, high].filter(Boolean).join(' and ');
+  const bounds: string[] = [];
+  if (range.min !== undefined) bounds.push(`>= ${range.min}`);
+  if (range.above !== undefined) bounds.push(`> ${range.above}`);
+  if (range.max !== undefined) bounds.push(`<= ${range.max}`);
+  if (range.below !== undefined) bounds.push(`< ${range.below}`);
+  return bounds.join(' and ');
 }
 
 function inRange(value: number, range: Range): boolean {
