@@ -26,7 +26,7 @@ export interface ResolvedSchedule {
   lastEpoch: number;
 }
 
-/** What each engine implements for `OneCycleLR`. */
+/** The interface each engine implements for `OneCycleLR`. */
 export interface ScheduleEngine {
   step(): void;
   lastLr(): number[];
@@ -57,7 +57,7 @@ export interface ResolvedFit {
   recordSteps: boolean;
 }
 
-/** What each engine implements for `Mlp`. */
+/** The interface each engine implements for `Mlp`. */
 export interface ModelEngine {
   readonly layers: readonly number[];
   readonly activation: Activation;

@@ -5,8 +5,8 @@ import { NativeScheduleEngine } from './native-engine';
 import type { Backend, OneCycleOptions, OneCycleState, ScheduleArrays } from './types';
 import { resolveOneCycle } from './validate';
 
-/** Longest schedule that {@link OneCycleLR.getSchedule} returns as arrays,
- * 2^27 steps (1 GiB of float64 per array). */
+/** Maximum schedule length that {@link OneCycleLR.getSchedule} returns as
+ * arrays, 2^27 steps (1 GiB of float64 per array). */
 const MAX_SCHEDULE_ARRAY = 2 ** 27;
 
 /**
@@ -21,7 +21,7 @@ const MAX_SCHEDULE_ARRAY = 2 ** 27;
  * - a phase of zero length (for example `pctStart * totalSteps === 1`,
  *   or `pctStart === 1`) takes its end value where PyTorch divides by zero;
  * - after the last of the `totalSteps` calls to {@link step}, the schedule
- *   holds its final value where PyTorch extrapolates past the cycle, and
+ *   keeps its final value where PyTorch extrapolates past the cycle, and
  *   one more call throws instead of failing later;
  * - resuming with `lastEpoch` needs no optimizer state;
  * - `finalDivFactor` or `divFactor` of 0, negative rates and non-finite
@@ -104,7 +104,7 @@ export class OneCycleLR {
     return this.#totalSteps;
   }
 
-  /** The learning rate and momentum at every step index `0 .. totalSteps - 1`,
+  /** Returns the learning rate and momentum at every step index `0 .. totalSteps - 1`,
    * for previews and plots. */
   getSchedule(): ScheduleArrays {
     if (this.#totalSteps > MAX_SCHEDULE_ARRAY) {
@@ -116,7 +116,7 @@ export class OneCycleLR {
     return this.#engine.arrays();
   }
 
-  /** The schedule's complete state, for {@link OneCycleLR.fromState}. */
+  /** Returns the schedule's complete state, for {@link OneCycleLR.fromState}. */
   state(): OneCycleState {
     return this.#engine.state();
   }

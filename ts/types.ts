@@ -1,8 +1,8 @@
-/** Which engine runs a model or schedule. `auto` picks `native` when the
+/** The engine that runs a model or schedule. `auto` picks `native` when the
  * binary loads and `js` otherwise. */
 export type Backend = 'js' | 'native' | 'auto';
 
-/** How the learning rate moves between its bounds within a phase. */
+/** The shape of the learning-rate curve within a phase. */
 export type AnnealStrategy = 'cos' | 'linear';
 
 /** Options of {@link OneCycleLR}, PyTorch's `OneCycleLR` arguments in
@@ -180,7 +180,7 @@ export interface FitOptions {
   recordSteps?: boolean;
 }
 
-/** What one epoch did. */
+/** The summary of one epoch. */
 export interface EpochRecord {
   /** 1-based epoch number. */
   epoch: number;
