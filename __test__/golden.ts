@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { OneCycleOptions } from '../ts/types';
 
 /** The folder of reference values made by real PyTorch:
  * `ONECYCLE_GOLDEN_DIR`, else `shared/golden` beside the repository. */
@@ -59,3 +60,30 @@ export function relativeNorm(actual: ArrayLike<number>, expected: ArrayLike<numb
 
 /** The engines every suite runs on. */
 export const BACKENDS = ['native', 'js'] as const;
+
+/** PyTorch's `OneCycleLR` keyword arguments and their option names here. */
+const SCHEDULE_NAMES: Record<string, keyof OneCycleOptions> = {
+  max_lr: 'maxLr',
+  total_steps: 'totalSteps',
+  epochs: 'epochs',
+  steps_per_epoch: 'stepsPerEpoch',
+  pct_start: 'pctStart',
+  anneal_strategy: 'annealStrategy',
+  cycle_momentum: 'cycleMomentum',
+  base_momentum: 'baseMomentum',
+  max_momentum: 'maxMomentum',
+  div_factor: 'divFactor',
+  final_div_factor: 'finalDivFactor',
+  three_phase: 'threePhase',
+};
+
+/** Translates a golden config's PyTorch keyword arguments to our options,
+ * with one parameter group per optimizer group. */
+export function scheduleOptions(
+  config: { optimizer: { groups: unknown[] }; scheduler_kwargs: Record<string, unknown> },
+  kwargs: Record<string, unknown> = config.scheduler_kwargs,
+): OneCycleOptions {
+  const options: Record<string, unknown> = { groups: config.optimizer.groups.length };
+  for (const [key, value] of Object.entries(kwargs)) options[SCHEDULE_NAMES[key]] = value;
+  return options as unknown as OneCycleOptions;
+}

@@ -3,7 +3,7 @@ import type { ResolvedSchedule } from '../ts/engine';
 import { JsScheduleEngine } from '../ts/js/schedule';
 import type { OneCycleOptions } from '../ts/types';
 import { resolveOneCycle } from '../ts/validate';
-import { firstMismatch, loadGolden } from './golden';
+import { firstMismatch, loadGolden, scheduleOptions } from './golden';
 
 /** The engine repeats PyTorch's f64 operations in PyTorch's order, so only
  * the platform's cos may differ, by an ulp or two. */
@@ -12,29 +12,6 @@ const TOLERANCE = 1e-12;
 const golden = loadGolden('torch_onecycle.json');
 type Config = (typeof golden.configs)[number];
 type Sequence = Record<string, number[][]>;
-
-const NAMES: Record<string, keyof OneCycleOptions> = {
-  max_lr: 'maxLr',
-  total_steps: 'totalSteps',
-  epochs: 'epochs',
-  steps_per_epoch: 'stepsPerEpoch',
-  pct_start: 'pctStart',
-  anneal_strategy: 'annealStrategy',
-  cycle_momentum: 'cycleMomentum',
-  base_momentum: 'baseMomentum',
-  max_momentum: 'maxMomentum',
-  div_factor: 'divFactor',
-  final_div_factor: 'finalDivFactor',
-  three_phase: 'threePhase',
-};
-
-/** Translates PyTorch keyword arguments to our options, with one parameter
- * group per optimizer group. */
-function toOptions(config: Config, kwargs: Record<string, unknown> = config.scheduler_kwargs) {
-  const options: Record<string, unknown> = { groups: config.optimizer.groups.length };
-  for (const [key, value] of Object.entries(kwargs)) options[NAMES[key]] = value;
-  return options as unknown as OneCycleOptions;
-}
 
 function build(options: OneCycleOptions): JsScheduleEngine {
   return new JsScheduleEngine(resolveOneCycle(options));
@@ -111,7 +88,7 @@ describe('JsScheduleEngine against PyTorch', () => {
   it.each(byId(constructed.filter((c: Config) => !REJECTED_TYPES.has(c.id))))(
     '%s matches every trained index',
     (_id, config) => {
-      const schedule = build(toOptions(config));
+      const schedule = build(scheduleOptions(config));
       const total = schedule.totalSteps();
       expect(total).toBe(config.derived.total_steps);
 
@@ -131,7 +108,7 @@ describe('JsScheduleEngine against PyTorch', () => {
   it.each(byId(constructed.filter((c: Config) => !REJECTED_TYPES.has(c.id))))(
     '%s arrays equal the stepped values',
     (_id, config) => {
-      const arrays = build(toOptions(config)).arrays();
+      const arrays = build(scheduleOptions(config)).arrays();
       const total = config.derived.total_steps;
       const count = Math.min(config.steps_completed + 1, total);
       expect(arrays.lr[0]).toHaveLength(total);
@@ -156,14 +133,14 @@ describe('JsScheduleEngine against PyTorch', () => {
   it.each(byId(constructed.filter((c: Config) => !REJECTED_TYPES.has(c.id))))(
     '%s holds its final value, then throws',
     (_id, config) => {
-      expectHeldThenRejected(build(toOptions(config)));
+      expectHeldThenRejected(build(scheduleOptions(config)));
     },
   );
 
   it('rejects totalSteps true, which PyTorch reads as 1', () => {
     const config = golden.configs.find((c: Config) => c.id === 'total_bool_true');
-    expect(() => build(toOptions(config))).toThrow(TypeError);
-    expect(() => build(toOptions(config))).toThrow(/totalSteps must be a positive integer, got true/);
+    expect(() => build(scheduleOptions(config))).toThrow(TypeError);
+    expect(() => build(scheduleOptions(config))).toThrow(/totalSteps must be a positive integer, got true/);
   });
 });
 
@@ -173,7 +150,7 @@ describe('JsScheduleEngine where PyTorch fails to construct', () => {
   it.each(byId(zeroDivision.filter((c: Config) => c.scheduler_kwargs.final_div_factor !== 0)))(
     '%s constructs with finite values',
     (id, config) => {
-      const schedule = build(toOptions(config));
+      const schedule = build(scheduleOptions(config));
       expectAllFinite(schedule, id);
       expectHeldThenRejected(schedule);
     },
@@ -260,7 +237,7 @@ describe('JsScheduleEngine degenerate matrix', () => {
 describe('JsScheduleEngine resume', () => {
   /** Builds the resumed schedule the way each golden case resumes. */
   function resume(config: Config): JsScheduleEngine {
-    const options = toOptions(config);
+    const options = scheduleOptions(config);
     const k = config.resume.split_after_steps;
     switch (config.resume.mode) {
       case 'state_dict': {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { OneCycleLR, type OneCycleOptions } from '../ts/index';
-import { BACKENDS, loadGolden, relativeError } from './golden';
+import { OneCycleLR } from '../ts/index';
+import { BACKENDS, loadGolden, relativeError, scheduleOptions } from './golden';
 
 /** PyTorch computes each value with the same f64 operations in the same
  * order, so only libm's cos may differ, by an ulp or two. */
@@ -8,27 +8,6 @@ const TOLERANCE = 1e-12;
 
 const golden = loadGolden('torch_onecycle.json');
 type Config = (typeof golden.configs)[number];
-
-const NAMES: Record<string, keyof OneCycleOptions> = {
-  max_lr: 'maxLr',
-  total_steps: 'totalSteps',
-  epochs: 'epochs',
-  steps_per_epoch: 'stepsPerEpoch',
-  pct_start: 'pctStart',
-  anneal_strategy: 'annealStrategy',
-  cycle_momentum: 'cycleMomentum',
-  base_momentum: 'baseMomentum',
-  max_momentum: 'maxMomentum',
-  div_factor: 'divFactor',
-  final_div_factor: 'finalDivFactor',
-  three_phase: 'threePhase',
-};
-
-function options(config: Config, kwargs = config.scheduler_kwargs): OneCycleOptions {
-  const result: Record<string, unknown> = { groups: config.optimizer.groups.length };
-  for (const [key, value] of Object.entries(kwargs)) result[NAMES[key]] = value;
-  return result as unknown as OneCycleOptions;
-}
 
 /** Returns the momentum-like field PyTorch cycled (`momentum` or Adam's
  * `beta1`), or null when the schedule does not cycle momentum. */
@@ -96,10 +75,10 @@ describe.each(BACKENDS)('OneCycleLR on the %s engine', (backend) => {
     const kwargs = config.scheduler_kwargs;
     if (typeof kwargs.total_steps === 'boolean') {
       // PyTorch takes True for 1; a boolean here is a caller's mistake.
-      expect(() => new OneCycleLR({ ...options(config), backend })).toThrow(/totalSteps/);
+      expect(() => new OneCycleLR({ ...scheduleOptions(config), backend })).toThrow(/totalSteps/);
       return;
     }
-    const schedule = new OneCycleLR({ ...options(config), backend });
+    const schedule = new OneCycleLR({ ...scheduleOptions(config), backend });
     expect(schedule.totalSteps).toBe(config.derived.total_steps);
     // PyTorch fails part-way through some schedules; compare what it computed.
     const computed = Math.min(config.sequence.lr[0].length, config.derived.total_steps);
@@ -110,7 +89,7 @@ describe.each(BACKENDS)('OneCycleLR on the %s engine', (backend) => {
   it.each(degenerate.map((c: Config) => [c.id, c]))(
     'gives defined values where PyTorch divides by zero: %s',
     (_id, config) => {
-      const schedule = new OneCycleLR({ ...options(config), backend });
+      const schedule = new OneCycleLR({ ...scheduleOptions(config), backend });
       const { lr } = schedule.getSchedule();
       const bounds = config.scheduler_kwargs.max_lr as number;
       for (const value of lr[0]) {
@@ -124,11 +103,11 @@ describe.each(BACKENDS)('OneCycleLR on the %s engine', (backend) => {
 
   it('rejects finalDivFactor 0, where PyTorch divides by zero', () => {
     const config = golden.configs.find((c: Config) => c.id === 'n10_finaldiv0');
-    expect(() => new OneCycleLR({ ...options(config), backend })).toThrow(/finalDivFactor.*0/);
+    expect(() => new OneCycleLR({ ...scheduleOptions(config), backend })).toThrow(/finalDivFactor.*0/);
   });
 
   it.each(rejected.map((c: Config) => [c.id, c]))('rejects what PyTorch rejects: %s', (id, config) => {
-    const kwargs = options(config);
+    const kwargs = scheduleOptions(config);
     if (id === 'total_float' || id === 'n10_pct_int0') {
       // JavaScript has one number type: 10.0 is the integer 10 and 0 is 0.0.
       expect(new OneCycleLR({ ...kwargs, backend }).totalSteps).toBe(10);
@@ -150,12 +129,12 @@ describe.each(BACKENDS)('OneCycleLR on the %s engine', (backend) => {
       const { mode, split_after_steps: k } = config.resume;
       let resumed: OneCycleLR;
       if (mode === 'state_dict') {
-        const first = new OneCycleLR({ ...options(config), backend });
+        const first = new OneCycleLR({ ...scheduleOptions(config), backend });
         for (let i = 0; i < k; i++) first.step();
         resumed = OneCycleLR.fromState(first.state(), backend);
       } else {
         const lastEpoch = mode === 'last_epoch_k' ? k : k - 1;
-        resumed = new OneCycleLR({ ...options(config), lastEpoch, backend });
+        resumed = new OneCycleLR({ ...scheduleOptions(config), lastEpoch, backend });
       }
       const field = momentumField({ ...config, sequence: config.reference_sequence });
       if (config.resumed.construct.ok) {

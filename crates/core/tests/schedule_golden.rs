@@ -5,12 +5,13 @@
 //! `ONECYCLE_GOLDEN_DIR`, or else in the first `shared/golden` directory found
 //! walking up from this crate's manifest directory.
 
-use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use onecycle_core::schedule::OneCycleState;
 use onecycle_core::{AnnealStrategy, Error, OneCycleLR, OneCycleOptions};
 use serde_json::Value;
+
+mod common;
 
 /// Relative tolerance for values that follow PyTorch's operation order.
 ///
@@ -32,30 +33,7 @@ const CONSTRUCTIBLE_HERE: [&str; 3] = [
 
 fn golden() -> &'static Value {
     static GOLDEN: OnceLock<Value> = OnceLock::new();
-    GOLDEN.get_or_init(|| {
-        let path = golden_dir().join("torch_onecycle.json");
-        let text = std::fs::read_to_string(&path)
-            .unwrap_or_else(|e| panic!("failed to read {}: {e}", path.display()));
-        serde_json::from_str(&text)
-            .unwrap_or_else(|e| panic!("failed to parse {}: {e}", path.display()))
-    })
-}
-
-fn golden_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("ONECYCLE_GOLDEN_DIR") {
-        return PathBuf::from(dir);
-    }
-    let manifest_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    manifest_dir
-        .ancestors()
-        .map(|dir| dir.join("shared").join("golden"))
-        .find(|dir| dir.is_dir())
-        .unwrap_or_else(|| {
-            panic!(
-                "no shared/golden directory above {}; set ONECYCLE_GOLDEN_DIR",
-                manifest_dir.display()
-            )
-        })
+    GOLDEN.get_or_init(|| common::load_golden("torch_onecycle.json"))
 }
 
 fn configs() -> &'static [Value] {

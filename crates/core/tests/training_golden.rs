@@ -6,7 +6,6 @@
 //! `ONECYCLE_GOLDEN_DIR`, or else in the first `shared/golden` directory found
 //! walking up from this crate's manifest directory.
 
-use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
@@ -15,6 +14,8 @@ use onecycle_core::{
     Targets,
 };
 use serde_json::Value;
+
+mod common;
 
 /// Relative tolerance of the learning rate and momentum of each step. Both
 /// follow PyTorch's f64 arithmetic operation by operation; the tolerance
@@ -28,29 +29,8 @@ const SCHEDULE_TOLERANCE: f64 = 1e-12;
 /// are 1.1e-7 for a loss and 2e-6 for a tensor (x86-64, AVX-512 kernels).
 const TRAINING_TOLERANCE: f64 = 1e-5;
 
-fn golden_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("ONECYCLE_GOLDEN_DIR") {
-        return PathBuf::from(dir);
-    }
-    let manifest_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    manifest_dir
-        .ancestors()
-        .map(|dir| dir.join("shared").join("golden"))
-        .find(|dir| dir.is_dir())
-        .unwrap_or_else(|| {
-            panic!(
-                "no shared/golden directory above {}; set ONECYCLE_GOLDEN_DIR",
-                manifest_dir.display()
-            )
-        })
-}
-
 fn cases() -> Vec<Value> {
-    let path = golden_dir().join("torch_training.json");
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("failed to read {}: {e}", path.display()));
-    let golden: Value = serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("failed to parse {}: {e}", path.display()));
+    let golden = common::load_golden("torch_training.json");
     golden["cases"]
         .as_array()
         .expect("cases is an array")
