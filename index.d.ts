@@ -44,7 +44,7 @@ export declare class NativeOneCycle {
    * does not cycle.
    */
   lastMomentum(): Array<number> | null
-  /** The current step index, PyTorch's `last_epoch`. */
+  /** Returns the current step index, PyTorch's `last_epoch`. */
   lastEpoch(): number
   totalSteps(): number
   /** Learning rates of one group at indices `0 .. total_steps`. */

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { OneCycleOptions } from '../ts/types';
 
-/** The folder of reference values made by real PyTorch:
+/** Returns the folder of reference values made by real PyTorch:
  * `ONECYCLE_GOLDEN_DIR`, else `shared/golden` beside the repository. */
 export function goldenDir(): string {
   const dir = process.env.ONECYCLE_GOLDEN_DIR ?? resolve(__dirname, '../../shared/golden');

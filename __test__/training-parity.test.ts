@@ -3,7 +3,7 @@ import { Mlp, type LayerWeights, type Loss } from '../ts/index';
 import { BACKENDS, firstMismatch, loadGolden, relativeNorm } from './golden';
 
 /** PyTorch's float32 run and ours perform the same operations per step but
- * sum products in different orders; over these short runs the rounding
+ * sum products in different orders. Over these short runs the rounding
  * differences stay far below 1e-5 relative. */
 const LOSS_TOLERANCE = 1e-5;
 const WEIGHT_TOLERANCE = 1e-5;

@@ -145,10 +145,10 @@ export class NativeModelEngine implements ModelEngine {
     const cancel = () => token.cancel();
     signal?.addEventListener('abort', cancel, { once: true });
 
-    // The binding posts epoch reports from the worker thread; they may
-    // arrive after the promise settles, so each epoch is delivered once, in
-    // order, from whichever comes first.
-    // An error thrown by onEpoch stops the run and becomes its rejection.
+    // The binding posts epoch reports from the worker thread, and they may
+    // arrive after the promise settles. Each epoch is delivered once, in
+    // order, from whichever comes first. An error thrown by onEpoch stops
+    // the run and becomes its rejection.
     let delivered = 0;
     const callback: { failed: boolean; error?: unknown } = { failed: false };
     const deliver = (report: EpochReport) => {

@@ -22,7 +22,7 @@ export function loadNative(): NativeBinding | null {
   return binding;
 }
 
-/** Whether the native engine is available on this platform. */
+/** Returns whether the native engine loads on this platform. */
 export function nativeAvailable(): boolean {
   return loadNative() !== null;
 }

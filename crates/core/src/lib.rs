@@ -1,7 +1,7 @@
 //! Dense multilayer perceptrons trained on the CPU with the 1cycle
 //! learning-rate policy.
 //!
-//! The crate holds the numeric side of `onecycle`: PyTorch's `OneCycleLR`
+//! The crate contains the numeric side of `onecycle`: PyTorch's `OneCycleLR`
 //! schedule, SGD with PyTorch's semantics fused into one pass per parameter
 //! tensor, dense layers with their activations and losses, and the training
 //! loop. It knows nothing of JavaScript; the `onecycle-node` crate binds it.

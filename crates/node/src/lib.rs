@@ -1,7 +1,7 @@
 //! N-API binding of `onecycle-core`.
 //!
 //! The binding converts between JavaScript values and the core's types and
-//! holds no numeric logic. The TypeScript layer validates options before it
+//! contains no numeric logic. The TypeScript layer validates options before it
 //! calls in here; the core validates again, so a direct caller still gets a
 //! clear error instead of a panic.
 

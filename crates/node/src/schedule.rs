@@ -85,7 +85,7 @@ impl NativeOneCycle {
         })
     }
 
-    /// The current step index, PyTorch's `last_epoch`.
+    /// Returns the current step index, PyTorch's `last_epoch`.
     #[napi]
     pub fn last_epoch(&self) -> Result<u32> {
         catch_panic("lastEpoch", || Ok(self.inner.last_epoch() as u32))
